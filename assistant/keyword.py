@@ -1,0 +1,94 @@
+"""BM25 keyword search over the committed chunks (bm25s), rebuilt from the record when it changes."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+class KeywordIndex:
+    """An immutable BM25 index of (chunk_id, text) pairs, tagged with the record generation it was built from."""
+
+    def __init__(self, generation: int, chunk_ids: list[str], retriever=None):
+        self.generation = generation
+        self.chunk_ids = chunk_ids
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, generation: int, rows: Iterable[tuple[str, str]]) -> "KeywordIndex":
+        import bm25s
+
+        ids, texts = [], []
+        for chunk_id, text in rows:
+            ids.append(chunk_id)
+            texts.append(text)
+        if not ids:
+            return cls(generation, [], None)
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        retriever = bm25s.BM25()
+        retriever.index(tokens, show_progress=False)
+        return cls(generation, ids, retriever)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        if self._retriever is None or not self.chunk_ids:
+            return []
+        query_tokens = tokenize([query])
+        vocab = self._retriever.vocab_dict
+        if not any(tok in vocab for tok in query_tokens[0]):
+            return []
+        k = min(k, len(self.chunk_ids))
+        docs, scores = self._retriever.retrieve(query_tokens, k=k, show_progress=False, n_threads=0)
+        return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def save(self, folder: Path) -> None:
+        """Write next to `folder` and swap it in, so a reader never sees half an index."""
+        if self._retriever is None:
+            return
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
+        try:
+            self._retriever.save(str(tmp))
+            (tmp / "newsdesk.json").write_text(json.dumps({"generation": self.generation, "chunk_ids": self.chunk_ids}))
+            old = folder.with_name(folder.name + ".old")
+            if folder.exists():
+                os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex | None":
+        meta = folder / "newsdesk.json"
+        if not meta.exists():
+            return None
+        try:
+            import bm25s
+
+            info = json.loads(meta.read_text())
+            retriever = bm25s.BM25.load(str(folder), mmap=False)
+            return cls(int(info["generation"]), list(info["chunk_ids"]), retriever)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("keyword index in %s is unreadable (%s); it will be rebuilt", folder, exc)
+            return None
+

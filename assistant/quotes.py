@@ -1,0 +1,115 @@
+"""Who is quoted: attribution of sentences to speakers, with surnames and pronouns resolved within an article."""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+_NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|de|van|von|bin|al|da|di|le|la)){0,3}"
+_VERBS = (
+    r"said|says|told|added|adds|explained|explains|noted|notes|argued|argues|warned|warns|insisted|insists|"
+    r"admitted|admits|claimed|claims|stated|states|wrote|writes|commented|comments|urged|urges|advised|advises|"
+    r"stressed|stresses|declared|declares|announced|announces|acknowledged|continued|asked|asks|replied|"
+    r"suggested|suggests|believes|believed|predicted|predicts|conceded|concedes|emphasised|emphasized|"
+    r"maintained|maintains|revealed|reveals|confirmed|confirms|recalled|remarked|observed|pointed out|"
+    r"was quoted as saying|is quoted as saying|told reporters|said in a statement"
+)
+_PRONOUNS = {"he", "she", "they"}
+_TITLES = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Sir|Dame|Lord|Lady|President|Chancellor|Minister|"
+                     r"Senator|Governor|Mayor|Chairman|Chief|Judge|Coach|Manager|Captain|Rev)\.?\s+")
+_NOT_NAMES = {
+    "The", "A", "An", "This", "That", "These", "Those", "It", "In", "On", "At", "But", "And", "Or", "If", "When",
+    "While", "After", "Before", "However", "Meanwhile", "Last", "Next", "Monday", "Tuesday", "Wednesday",
+    "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December", "There", "Some", "Many", "Most", "Other", "Its",
+    "Their", "His", "Her", "Our", "We", "I", "You", "They", "He", "She", "BBC", "Reuters", "As", "Speaking",
+    "Officials", "Analysts", "Experts", "Critics", "Police", "Government", "Company", "Firm",
+}
+# "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
+_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,([^,\"“”]{{2,140}}),)?\s+(?:(?:has|had|also|then|later|further|once|previously)\s+){{0,2}}(?:{_VERBS})\b")
+_AFTER_VERB = re.compile(rf"\b(?i:said|says|added|adds|according to|asked|wrote|explained|noted|argued|warned)\s+(?:the\s+[\w\s'-]{{0,40}}?\s)?({_NAME})")
+_NAME_RE = re.compile(_NAME)
+
+
+def clean_name(raw: str) -> str:
+    name = _TITLES.sub("", raw.strip()).strip(" ,.'’")
+    name = re.sub(r"[’']s$", "", name)
+    return name
+
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’(?!\w)")
+_VERB_RE = re.compile(rf"\b(?:{_VERBS})\b")
+
+
+def has_quote(sentence: str) -> bool:
+    return bool(_QUOTED.search(sentence))
+
+
+def attributed(sentence: str) -> list[str]:
+    """Speaker mentions in one sentence as written: full names, surnames or a pronoun ('he', 'she')."""
+    found: list[str] = []
+    sentence = _QUOTED.sub(lambda m: "“…”", sentence)  # names inside a quote are not its speaker
+    for match in list(_BEFORE_VERB.finditer(sentence)) + list(_AFTER_VERB.finditer(sentence)):
+        name = clean_name(match.group(1))
+        apposition = match.group(2) if match.re is _BEFORE_VERB else None
+        if apposition and _NAME_RE.fullmatch(apposition.strip()):
+            name = clean_name(apposition)  # "The BBC's man in Jakarta, Rachel Harvey, told ..."
+        word = name.split()[0] if name else ""
+        if not name or word in _NOT_NAMES and name.lower() not in _PRONOUNS:
+            continue
+        if name.lower() in _PRONOUNS:
+            name = name.lower()
+        if name not in found:
+            found.append(name)
+    return found
+
+
+def person_names(text: str) -> list[str]:
+    """Multi-word capitalised names in a text, in order of first appearance (a crude but local NER)."""
+    names: list[str] = []
+    for match in _NAME_RE.finditer(text):
+        name = clean_name(match.group(0))
+        words = name.split()
+        titled = [i for i, w in enumerate(words) if _TITLES.match(w + " ") or w in _NOT_NAMES]
+        if titled:
+            words = words[titled[-1] + 1:]
+        if len(words) >= 2 and name not in names:
+            names.append(" ".join(words))
+    return names
+
+
+def resolve(mention: str, full_names: Sequence[str]) -> str:
+    """'Lei' or 'Okafor' -> the full name in the article that has that word, if exactly one does."""
+    if " " in mention:
+        return mention
+    matches = [n for n in full_names if mention in n.split()]
+    return matches[0] if len(set(matches)) == 1 else mention
+
+
+def sentence_speakers(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
+    """For each sentence span of an article body, the full names of who speaks in it."""
+    full_names = person_names(text)
+    last_speaker = last_named = ""
+    out: list[tuple[str, ...]] = []
+    for start, end in spans:
+        sentence = text[start:end]
+        speakers = []
+        for mention in attributed(sentence):
+            name = (last_speaker or last_named) if mention in _PRONOUNS else resolve(mention, full_names)
+            if name and name not in speakers:
+                speakers.append(name)
+        if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence):
+            speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
+        out.append(tuple(speakers))
+        if speakers:
+            last_speaker = speakers[-1]
+        else:
+            named = person_names(sentence)
+            if named:
+                last_named = named[0]
+    return out
+
+
+def mentions_person(name: str, speaker: str) -> bool:
+    """Does a speaker ('Lei Jun') match a name from a question ('Lei Jun', 'Lei', 'Jun')?"""
+    a, b = set(name.lower().split()), set(speaker.lower().split())
+    return bool(a & b) and (a <= b or b <= a)

@@ -1,0 +1,62 @@
+"""One typed Settings object, read from NEWSDESK_* (and the usual OPENAI_*) environment variables."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(Path("index"), description="Folder of the index (record, keyword index, embedded Chroma).")
+    chroma_host: Optional[str] = Field(None, description="Chroma server host; unset means embedded Chroma in `home`.")
+    chroma_port: int = Field(8000, description="Chroma server port (with NEWSDESK_CHROMA_HOST).")
+    collection: str = Field("newsdesk", description="Chroma collection name.")
+
+    backend: Literal["auto", "extractive", "openai"] = Field(
+        "auto", description="Answer backend: auto = openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive."
+    )
+    openai_api_key: Optional[SecretStr] = Field(
+        None, validation_alias=AliasChoices("NEWSDESK_OPENAI_API_KEY", "OPENAI_API_KEY"), description="API key."
+    )
+    openai_base_url: Optional[str] = Field(
+        None,
+        validation_alias=AliasChoices("NEWSDESK_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama.",
+    )
+    model: str = Field(
+        "gpt-4.1-mini", validation_alias=AliasChoices("NEWSDESK_MODEL", "OPENAI_MODEL"), description="Chat model name."
+    )
+    llm_timeout: float = Field(30.0, description="Seconds before an LLM request is abandoned.")
+    llm_max_retries: int = Field(2, description="Retries (with backoff) on 429/5xx/timeouts before falling back.")
+
+    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
+    chunk_tokens: int = Field(170, ge=32, le=1000, description="Token budget of a chunk body (cl100k_base).")
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    embed_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "fp32", description="fp32, bf16 (autocast) or auto (bf16 where the CPU has native bf16)."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped with a reason.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
+    prompts_dir: Path = Field(PROJECT_DIR / "prompts", description="Folder of prompt templates.")
+    samples_dir: Path = Field(PROJECT_DIR / "examples" / "articles", description="Sample articles for a new index.")
+
+    @field_validator("home", "prompts_dir", "samples_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return Path(value).expanduser()
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key) or bool(self.openai_base_url)
+
+    @property
+    def answer_backend(self) -> str:
+        if self.backend == "auto":
+            return "openai" if self.llm_configured else "extractive"
+        return self.backend

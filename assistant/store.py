@@ -1,0 +1,377 @@
+"""The index on disk: Chroma vectors, the BM25 keyword index and the record of what is indexed, kept consistent.
+
+The record (SQLite) is the source of truth. Chunk ids carry the article's content hash, so a new version of an
+article is written beside the old one, the record switches to it in one transaction, and only then is the old
+version deleted. Ids written to Chroma but not (or no longer) in the record are listed in `pending` first, so a
+crash at any point leaves either the old or the new version visible, and the next writer deletes the leftovers.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .errors import IndexBusyError, NewsdeskError
+from .keyword import KeywordIndex
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL, url TEXT NOT NULL,
+    author TEXT NOT NULL, date TEXT NOT NULL, record_no INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    dup_key TEXT NOT NULL, chunk_count INTEGER NOT NULL, indexed_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, text TEXT NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, tokens INTEGER NOT NULL, speakers TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, file_hash TEXT NOT NULL, articles INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY);
+"""
+
+HNSW = {"space": "cosine", "ef_construction": 200, "max_neighbors": 32, "ef_search": 200}
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    doc_id: str
+    title: str
+    source: str
+    path: str
+    url: str
+    author: str
+    date: str
+    record_no: int
+    content_hash: str
+    dup_key: str
+    chunk_count: int
+    indexed_at: str
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    tokens: int
+    speakers: tuple[str, ...]
+
+
+@dataclass
+class NewVersion:
+    """One article ready to commit: its record row, its chunks and their vectors."""
+
+    article: ArticleRow
+    chunks: list[ChunkRow]
+    vectors: np.ndarray
+    documents: list[str]  # what was embedded (headline + chunk), stored in Chroma for server users
+
+
+def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000):
+    """Embedded Chroma in `index_dir/chroma`, or a Chroma server when `host` is given. Telemetry is off."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if host:
+        try:
+            return chromadb.HttpClient(host=host, port=port, settings=settings)
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError variants
+            raise NewsdeskError(
+                f"Cannot reach the Chroma server at {host}:{port} ({exc}). Start it with "
+                f"`chroma run --path DIR --port {port}` or unset NEWSDESK_CHROMA_HOST to use the embedded store."
+            ) from exc
+    (index_dir / "chroma").mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+
+
+class Store:
+    """One index: open it with a Chroma client; writers take `writing()`, readers need nothing."""
+
+    def __init__(self, index_dir: Path, client, collection: str = "newsdesk"):
+        self.index_dir = Path(index_dir)
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self._client = client
+        self._collection_name = collection
+        self._collection = None
+        self._local = threading.local()
+        self._keyword: KeywordIndex | None = None
+        self._keyword_lock = threading.Lock()
+        self._conn().executescript(SCHEMA)
+        with self._db() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.index_dir / "record.sqlite3"
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A transaction: everything inside commits together or not at all."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            self._collection = self._client.get_or_create_collection(
+                self._collection_name, configuration={"hnsw": HNSW}, embedding_function=None
+            )
+        return self._collection
+
+    @contextlib.contextmanager
+    def writing(self, wait: float = 10.0) -> Iterator["Store"]:
+        """Exclusive write access across processes (a file lock); repairs what a crashed writer left."""
+        lock_path = self.index_dir / "write.lock"
+        fh = open(lock_path, "a+")
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    fh.close()
+                    raise IndexBusyError(str(self.index_dir)) from None
+                time.sleep(0.2)
+        try:
+            self.repair()
+            yield self
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    # -- reading the record -----------------------------------------------------------------------------------
+    def generation(self) -> int:
+        row = self._conn().execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0])
+
+    def counts(self) -> tuple[int, int]:
+        conn = self._conn()
+        return (conn.execute("SELECT count(*) FROM articles").fetchone()[0],
+                conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def articles(self) -> list[ArticleRow]:
+        rows = self._conn().execute("SELECT * FROM articles ORDER BY indexed_at DESC, title").fetchall()
+        return [ArticleRow(*r) for r in rows]
+
+    def article(self, doc_id: str) -> ArticleRow | None:
+        row = self._conn().execute("SELECT * FROM articles WHERE doc_id=?", (doc_id,)).fetchone()
+        return ArticleRow(*row) if row else None
+
+    def articles_by_id(self, doc_ids: Iterable[str]) -> dict[str, ArticleRow]:
+        ids = list(set(doc_ids))
+        out: dict[str, ArticleRow] = {}
+        for part in _batches(ids, 500):
+            marks = ",".join("?" * len(part))
+            for r in self._conn().execute(f"SELECT * FROM articles WHERE doc_id IN ({marks})", part):
+                out[r[0]] = ArticleRow(*r)
+        return out
+
+    def articles_under(self, folder: str) -> list[ArticleRow]:
+        prefix = folder.rstrip(os.sep) + os.sep
+        rows = self._conn().execute("SELECT * FROM articles WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))
+        return [ArticleRow(*r) for r in rows]
+
+    def articles_from(self, path: str) -> list[ArticleRow]:
+        return [ArticleRow(*r) for r in self._conn().execute("SELECT * FROM articles WHERE path=?", (path,))]
+
+    def file_hash(self, path: str) -> str | None:
+        row = self._conn().execute("SELECT file_hash FROM files WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRow]:
+        out: dict[str, ChunkRow] = {}
+        for part in _batches(list(chunk_ids), 500):
+            marks = ",".join("?" * len(part))
+            for r in self._conn().execute(f"SELECT * FROM chunks WHERE chunk_id IN ({marks})", part):
+                out[r[0]] = _chunk_row(r)
+        return out
+
+    def chunks_of(self, doc_id: str) -> list[ChunkRow]:
+        rows = self._conn().execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
+        return [_chunk_row(r) for r in rows]
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def commit(self, versions: Sequence[NewVersion], files: Sequence[tuple[str, str, int]] = ()) -> None:
+        """Make new article versions visible together; `files` records (path, hash, articles) of whole files."""
+        new_ids = [c.chunk_id for v in versions for c in v.chunks]
+        with self._db() as db:
+            db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(i,) for i in new_ids])
+        if new_ids:
+            self._upsert_vectors(versions)
+        with self._db() as db:
+            stale: list[str] = []
+            for v in versions:
+                a = v.article
+                stale += [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (a.doc_id,))]
+                db.execute("DELETE FROM chunks WHERE doc_id=?", (a.doc_id,))
+                db.execute("INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", _astuple(a))
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                    [(c.chunk_id, c.doc_id, c.ordinal, c.text, c.start, c.end, c.tokens, json.dumps(c.speakers))
+                     for c in v.chunks],
+                )
+            fresh = set(new_ids)
+            stale = [i for i in stale if i not in fresh]
+            db.executemany("DELETE FROM pending WHERE chunk_id=?", [(i,) for i in new_ids])
+            db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(i,) for i in stale])
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?)", list(files))
+            if versions:
+                db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+        self._delete_vectors(stale)
+
+    def record_files(self, files: Sequence[tuple[str, str, int]]) -> None:
+        with self._db() as db:
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?)", list(files))
+
+    def remove(self, doc_ids: Sequence[str], forget_files: Sequence[str] = ()) -> int:
+        """Delete articles (record first, vectors after); returns how many were there."""
+        with self._db() as db:
+            stale: list[str] = []
+            removed = 0
+            for doc_id in doc_ids:
+                stale += [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+                db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                removed += db.execute("DELETE FROM articles WHERE doc_id=?", (doc_id,)).rowcount
+            db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(i,) for i in stale])
+            db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in forget_files])
+            if removed:
+                db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+        self._delete_vectors(stale)
+        return removed
+
+    def repair(self) -> int:
+        """Delete vectors that a crashed writer left outside the record; returns how many."""
+        conn = self._conn()
+        rows = conn.execute("SELECT chunk_id FROM pending WHERE chunk_id NOT IN (SELECT chunk_id FROM chunks)")
+        orphans = [r[0] for r in rows]
+        if orphans:
+            log.info("repairing the index: deleting %d vectors left by an interrupted ingest", len(orphans))
+        self._delete_vectors(orphans)
+        with self._db() as db:
+            db.execute("DELETE FROM pending")
+        return len(orphans)
+
+    def _upsert_vectors(self, versions: Sequence[NewVersion]) -> None:
+        ids, vectors, docs, metas = [], [], [], []
+        for v in versions:
+            for chunk, vec, doc in zip(v.chunks, v.vectors, v.documents):
+                ids.append(chunk.chunk_id)
+                vectors.append(vec)
+                docs.append(doc)
+                metas.append({"doc_id": chunk.doc_id, "ordinal": chunk.ordinal})
+        for part in range(0, len(ids), 4000):
+            sl = slice(part, part + 4000)
+            self.collection.upsert(ids=ids[sl], embeddings=np.asarray(vectors[sl], dtype=np.float32),
+                                   documents=docs[sl], metadatas=metas[sl])
+
+    def _delete_vectors(self, ids: Sequence[str]) -> None:
+        for part in _batches(list(ids), 4000):
+            self.collection.delete(ids=part)
+        if ids:
+            with self._db() as db:
+                db.executemany("DELETE FROM pending WHERE chunk_id=?", [(i,) for i in ids])
+
+    # -- searching --------------------------------------------------------------------------------------------
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity), best first; ids not in the record (crash leftovers) are dropped."""
+        if self.collection.count() == 0:
+            return []
+        res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
+                                    include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.keyword_index().search(query, k)
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index of the current record generation: loaded from disk, or rebuilt and saved."""
+        generation = self.generation()
+        index = self._keyword
+        if index is not None and index.generation == generation:
+            return index
+        with self._keyword_lock:
+            if self._keyword is not None and self._keyword.generation == generation:
+                return self._keyword
+            folder = self.index_dir / "keyword"
+            index = KeywordIndex.load(folder)
+            if index is None or index.generation != generation:
+                started = time.perf_counter()
+                index = KeywordIndex.build(generation, self._keyword_rows())
+                log.info("built the keyword index (%d chunks) in %.1fs", len(index.chunk_ids),
+                         time.perf_counter() - started)
+                if self.generation() == generation:
+                    index.save(folder)
+            self._keyword = index
+            return index
+
+    def _keyword_rows(self) -> Iterator[tuple[str, str]]:
+        rows = self._conn().execute(
+            "SELECT c.chunk_id, a.title || '\n' || c.text || ' ' || c.speakers FROM chunks c "
+            "JOIN articles a ON a.doc_id = c.doc_id ORDER BY c.chunk_id"
+        )
+        yield from rows
+
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every stored vector (for exact-search checks and benchmarks)."""
+        ids, vecs = [], []
+        total = self.collection.count()
+        for offset in range(0, total, 5000):
+            got = self.collection.get(include=["embeddings"], limit=5000, offset=offset)
+            ids += got["ids"]
+            vecs.append(np.asarray(got["embeddings"], dtype=np.float32))
+        return ids, (np.concatenate(vecs) if vecs else np.zeros((0, 384), dtype=np.float32))
+
+    def describe(self) -> str:
+        settings = getattr(self._client, "get_settings", lambda: None)()
+        host = getattr(settings, "chroma_server_host", None) if settings else None
+        if host:
+            return f"Chroma server {host}:{getattr(settings, 'chroma_server_http_port', '')}"
+        return f"embedded Chroma in {self.index_dir / 'chroma'}"
+
+
+def _chunk_row(r: tuple) -> ChunkRow:
+    return ChunkRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(json.loads(r[7])))
+
+
+def _astuple(a: ArticleRow) -> tuple:
+    return (a.doc_id, a.title, a.source, a.path, a.url, a.author, a.date, a.record_no, a.content_hash, a.dup_key,
+            a.chunk_count, a.indexed_at)
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Creates .venv and installs Newsdesk with its test tools. Safe to run again (it only adds what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+# The CPU build of torch must come first: a plain `torch` requirement would pull a multi-GB CUDA build.
+.venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/pip install -q torch==2.13.0
+.venv/bin/pip install -q -e ".[test]"

@@ -1,0 +1,58 @@
+"""Shared fixtures: a temp NEWSDESK_HOME for every test, one real embedder, a sample index built once."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "examples" / "articles"
+SHARED = ROOT.parent / "shared"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """No test reads the user's index or LLM settings."""
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "home-index"))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "NEWSDESK_BACKEND", "NEWSDESK_CHROMA_HOST",
+                 "NEWSDESK_OPENAI_API_KEY", "NEWSDESK_OPENAI_BASE_URL", "NEWSDESK_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from assistant.embedder import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(tmp_path_factory, embedder) -> Path:
+    """The sample articles indexed once; tests that change an index copy it first."""
+    from assistant import Assistant
+
+    where = tmp_path_factory.mktemp("sample-index")
+    report = Assistant(index_dir=where, embedder=embedder).ingest([SAMPLES])
+    assert not report.failed, report.failed
+    return where
+
+
+@pytest.fixture
+def sample_assistant(sample_index_dir, embedder):
+    from assistant import Assistant
+
+    return Assistant(index_dir=sample_index_dir, embedder=embedder, backend="extractive")
+
+
+@pytest.fixture
+def fresh_copy(sample_index_dir, tmp_path) -> Path:
+    target = tmp_path / "index-copy"
+    shutil.copytree(sample_index_dir, target)
+    return target

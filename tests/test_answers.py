@@ -1,0 +1,62 @@
+"""Answers over the sample articles with the extractive backend."""
+import pytest
+
+from assistant import Answer, IndexNotFoundError, QuestionError
+from assistant.answering.citations import NOT_FOUND
+
+
+def test_lei_jun_chips_answer_is_cited_and_says_what_he_said(sample_assistant):
+    result = sample_assistant.ask("What did Lei Jun say about chips?")
+    assert not result.abstained
+    assert result.citations and result.citations[0].number == 1
+    assert "[1]" in result.text
+    assert "Lei" in result.text
+    assert any("aicnbc.com/844" in c.source for c in result.citations)
+    for c in result.citations:
+        assert c.quote and all(s in c.quote for s in c.sentences)
+
+
+def test_numbers_in_text_match_citations(sample_assistant):
+    result = sample_assistant.ask("By how much did the Caldora central bank cut its rate?")
+    import re
+    numbers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", result.text)})
+    assert numbers == [c.number for c in result.citations]
+    assert "3.75" in result.text
+
+
+def test_unanswerable_question_abstains_without_citations(sample_assistant):
+    result = sample_assistant.ask("Who won the Nobel Prize in Literature in 1990?")
+    assert result.abstained and result.citations == [] and result.text == NOT_FOUND
+    assert result.passages  # related passages are still there to show
+
+
+def test_retrieve_returns_passages_with_sources(sample_assistant):
+    passages = sample_assistant.retrieve("electric buses fares council vote", top_k=5)
+    assert 0 < len(passages) <= 5
+    assert "Halbrook" in passages[0].title
+    assert passages[0].source.startswith(("http", "/"))
+    assert passages[0].text in open(passages[0].source).read() if passages[0].source.startswith("/") else True
+
+
+def test_streaming_yields_text_then_the_answer(sample_assistant):
+    items = list(sample_assistant.ask_stream("What did Maria Okafor say about fares?"))
+    assert isinstance(items[-1], Answer)
+    assert all(isinstance(i, str) for i in items[:-1]) and len(items) >= 2
+    assert "".join(items[:-1]).strip()
+
+
+def test_follow_up_uses_the_history(sample_assistant):
+    first = sample_assistant.ask("What did Ren Zhengfei tell Xi Jinping?")
+    follow = sample_assistant.ask("and what did Lei say?", history=[(first.question, first.text)])
+    assert follow.citations and "Lei" in follow.text
+
+
+def test_bad_questions_get_clear_errors(sample_assistant, tmp_path, embedder):
+    from assistant import Assistant
+
+    with pytest.raises(QuestionError, match="Type a question"):
+        sample_assistant.ask("   ")
+    with pytest.raises(QuestionError, match="limit"):
+        sample_assistant.ask("x" * 5000)
+    with pytest.raises(IndexNotFoundError, match="newsdesk ingest"):
+        Assistant(index_dir=tmp_path / "empty", embedder=embedder).ask("anything?")

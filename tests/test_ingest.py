@@ -1,0 +1,115 @@
+"""Ingest against the real embedder and an embedded Chroma: incremental by content, failures reported."""
+import shutil
+
+import numpy as np
+import pytest
+
+from assistant import Assistant
+from assistant.store import Store
+
+from .conftest import SAMPLES
+
+
+def _count_vectors(qa: Assistant) -> int:
+    return qa.store.collection.count()
+
+
+def test_sample_index_is_complete(sample_assistant):
+    st = sample_assistant.status()
+    assert st.articles == len(list(SAMPLES.iterdir()))
+    assert st.chunks == _count_vectors(sample_assistant)
+    titles = [a.title for a in sample_assistant.articles()]
+    assert any("Surge C1" in t or "Lei Jun" in t for t in titles)
+
+
+def test_reingest_unchanged_embeds_nothing(fresh_copy, embedder, tmp_path):
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLES, folder)
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    first = qa.ingest([folder])
+    assert first.added == len(list(folder.iterdir())) and not first.failed
+    again = qa.ingest([folder])
+    assert (again.added, again.updated, again.removed, again.chunks) == (0, 0, 0, 0)
+    assert again.unchanged == first.added
+
+
+def test_edit_replaces_chunks_and_delete_removes_article(embedder, tmp_path):
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLES, folder)
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    qa.ingest([folder])
+    n_articles, n_chunks = qa.store.counts()
+
+    target = folder / "05_caldora_rate_decision.txt"
+    target.write_text(target.read_text() + "\n\nIn a late statement, the bank said the zebra mascot would retire.\n")
+    report = qa.ingest([folder])
+    assert (report.updated, report.added, report.removed) == (1, 0, 0)
+    assert qa.store.counts()[0] == n_articles
+    assert qa.store.counts()[1] == _count_vectors(qa)  # no orphans, no duplicates
+    assert "zebra" in qa.ask("What will happen to the zebra mascot?").text
+
+    target.unlink()
+    report = qa.ingest([folder])
+    assert report.removed == 1
+    assert qa.store.counts()[0] == n_articles - 1
+    assert qa.store.counts()[1] == _count_vectors(qa)
+    assert all("Caldora" not in p.title for p in qa.retrieve("Caldora central bank interest rate decision"))
+
+
+def test_broken_files_are_reported_and_the_rest_goes_in(embedder, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Harbour reopens\n\nThe harbour in Brenmouth reopened on Monday after repairs.")
+    (folder / "empty.txt").write_text("")
+    (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (folder / "bad.json").write_text('{"title": "x", ')
+    (folder / "notes.jsonl").write_text('{"title": "Mill closes", "text": "The old mill in Tarrow closed for good."}\n{oops\n')
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    report = qa.ingest([folder, tmp_path / "missing-folder"])
+    assert report.added == 2
+    failed = dict(report.failed)
+    assert set(map(lambda p: p.rsplit("/", 1)[-1], failed)) == {"empty.txt", "image.txt", "bad.json", "missing-folder"}
+    assert "empty" in failed[str(folder / "empty.txt")]
+    assert "binary" in failed[str(folder / "image.txt")]
+    assert "malformed JSON" in failed[str(folder / "bad.json")]
+
+
+def test_a_file_that_breaks_keeps_its_indexed_version(embedder, tmp_path):
+    folder = tmp_path / "a"
+    folder.mkdir()
+    f = folder / "story.json"
+    f.write_text('{"title": "Bridge opens", "text": "The Tarrow bridge opened to traffic on Friday."}')
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    qa.ingest([folder])
+    f.write_text('{"title": "Bridge opens", "text": ')
+    report = qa.ingest([folder])
+    assert report.failed and report.removed == 0
+    assert qa.store.counts()[0] == 1
+
+
+def test_crash_leftovers_are_invisible_and_repaired(fresh_copy, embedder):
+    """Vectors written without a record commit (a killed ingest) are never served and are deleted next time."""
+    qa = Assistant(index_dir=fresh_copy, embedder=embedder)
+    before = _count_vectors(qa)
+    vec = embedder.embed(["Xiaomi Surge C1 imaging chip Lei Jun"])[0]
+    with qa.store._db() as db:
+        db.execute("INSERT INTO pending VALUES ('ghost:0:0')")
+    qa.store.collection.upsert(ids=["ghost:0:0"], embeddings=[vec], documents=["ghost"], metadatas=[{"doc_id": "ghost", "ordinal": 0}])
+    assert all(p.chunk_id != "ghost:0:0" for p in qa.retrieve("Xiaomi Surge C1 imaging chip Lei Jun"))
+    with qa.store.writing():
+        pass
+    assert _count_vectors(qa) == before
+
+
+def test_dense_search_matches_exact_search_in_a_fresh_process(sample_index_dir, embedder):
+    """HNSW recall against brute force, from a newly opened client (what a new process sees)."""
+    from assistant.store import chroma_client
+
+    store = Store(sample_index_dir, chroma_client(sample_index_dir))
+    ids, matrix = store.all_vectors()
+    queries = ["What did Lei Jun say about chips?", "bus fares", "flood evacuation", "interest rate cut", "film prize"]
+    for q in queries:
+        v = embedder.embed_query(q)
+        exact = [ids[i] for i in np.argsort(-(matrix @ v))[:10]]
+        got = [i for i, _ in store.dense_search(v, 10)]
+        assert got == exact

@@ -1,0 +1,26 @@
+from assistant.chunking import split_sentences
+from assistant.quotes import attributed, mentions_person, person_names, sentence_speakers
+
+
+def test_attribution_forms():
+    assert attributed('"We will win," said Maria Okafor.') == ["Maria Okafor"]
+    assert attributed("Okafor, the council's transport chair, told reporters the fares would fall.") == ["Okafor"]
+    assert attributed("According to Tom Reyes the strike is over.") == ["Tom Reyes"]
+    assert attributed("He added that revenue grew.") == ["he"]
+    assert attributed('She posted a photo captioned "Adversity reveals strength".') == []
+
+
+def test_surnames_and_pronouns_resolve_within_the_article():
+    text = ('Xiaomi founder Lei Jun spoke on Friday. Lei, the chief executive, said "nothing cannot be overcome". '
+            'He added that revenue grew. Wang Xingxing, founder of Unitree, told Xi the team was born in China.')
+    spans = split_sentences(text)
+    assert sentence_speakers(text, spans) == [(), ("Lei Jun",), ("Lei Jun",), ("Wang Xingxing",)]
+
+
+def test_person_names_drop_titles():
+    assert "Xi Jinping" in person_names("Chinese President Xi Jinping attends a symposium.")
+
+
+def test_mentions_person():
+    assert mentions_person("Lei", "Lei Jun") and mentions_person("Lei Jun", "Lei Jun")
+    assert not mentions_person("Ren Zhengfei", "Lei Jun")
