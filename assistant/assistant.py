@@ -76,7 +76,13 @@ class Assistant:
 
     @property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(self.embedder.embed)
+        return ExtractiveAnswerer(self.embedder.embed, idf=lambda words: self.store.keyword_index().idf(words),
+                                  article_text=self.article_text)
+
+    def article_text(self, doc_id: str) -> str:
+        """The headline and body of an indexed article, rebuilt from its chunks."""
+        article = self.store.article(doc_id)
+        return (article.title if article else "") + "\n" + " ".join(c.text for c in self.store.chunks_of(doc_id))
 
     # -- ingest ---------------------------------------------------------------------------------------------------
     def _ingestor(self):

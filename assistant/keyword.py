@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
+
 log = logging.getLogger(__name__)
 
 
@@ -18,6 +20,10 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+def _quiet() -> None:
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -38,6 +44,7 @@ class KeywordIndex:
     def build(cls, generation: int, rows: Iterable[tuple[str, str]]) -> "KeywordIndex":
         import bm25s
 
+        _quiet()
         ids, texts = [], []
         for chunk_id, text in rows:
             ids.append(chunk_id)
@@ -59,6 +66,22 @@ class KeywordIndex:
         k = min(k, len(self.chunk_ids))
         docs, scores = self._retriever.retrieve(query_tokens, k=k, show_progress=False, n_threads=0)
         return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def idf(self, words: list[str]) -> dict[str, float]:
+        """Inverse document frequency over chunks for each word (stemmed as the index is); unseen words get the maximum."""
+        n = len(self.chunk_ids)
+        if self._retriever is None or n == 0:
+            return {}
+        vocab, indptr = self._retriever.vocab_dict, self._retriever.scores["indptr"]
+        out = {}
+        for word in words:
+            [stem] = tokenize([word]) or [[]]
+            if not stem:
+                continue
+            tid = vocab.get(stem[0])
+            df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
+            out[word] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
 
     def save(self, folder: Path) -> None:
         """Write next to `folder` and swap it in, so a reader never sees half an index."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-_NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|de|van|von|bin|al|da|di|le|la)){0,3}"
+_NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|(?:de|van|von|bin|al|da|di|le|la)\b)){0,3}"
 _VERBS = (
     r"said|says|told|added|adds|explained|explains|noted|notes|argued|argues|warned|warns|insisted|insists|"
     r"admitted|admits|claimed|claims|stated|states|wrote|writes|commented|comments|urged|urges|advised|advises|"
     r"stressed|stresses|declared|declares|announced|announces|acknowledged|continued|asked|asks|replied|"
     r"suggested|suggests|believes|believed|predicted|predicts|conceded|concedes|emphasised|emphasized|"
     r"maintained|maintains|revealed|reveals|confirmed|confirms|recalled|remarked|observed|pointed out|"
+    r"exclaimed|exclaims|joked|jokes|quipped|described|describes|insisted|boasted|conceded|"
     r"was quoted as saying|is quoted as saying|told reporters|said in a statement"
 )
 _PRONOUNS = {"he", "she", "they"}
@@ -25,7 +26,7 @@ _NOT_NAMES = {
     "Officials", "Analysts", "Experts", "Critics", "Police", "Government", "Company", "Firm",
 }
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
-_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,([^,\"“”]{{2,140}}),)?\s+(?:(?:has|had|also|then|later|further|once|previously)\s+){{0,2}}(?:{_VERBS})\b")
+_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,([^,\"“”]{{2,140}}),)?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
 _AFTER_VERB = re.compile(rf"\b(?i:said|says|added|adds|according to|asked|wrote|explained|noted|argued|warned)\s+(?:the\s+[\w\s'-]{{0,40}}?\s)?({_NAME})")
 _NAME_RE = re.compile(_NAME)
 
@@ -85,9 +86,17 @@ def resolve(mention: str, full_names: Sequence[str]) -> str:
     return matches[0] if len(set(matches)) == 1 else mention
 
 
-def sentence_speakers(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
-    """For each sentence span of an article body, the full names of who speaks in it."""
-    full_names = person_names(text)
+_OPENS_QUOTE = re.compile(r"^\s*[“\"‘]")
+_COLON_QUOTE = re.compile(r":\s*[“\"‘]")
+
+
+def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequence[str] = ()) -> list[tuple[str, ...]]:
+    """For each sentence span of an article body, the full names of who speaks in it.
+
+    A quoted sentence with no attribution of its own continues the quote of the sentence before
+    ('"We will win," she said. "We always do."'); `known` adds names found elsewhere in the article.
+    """
+    full_names = list(dict.fromkeys([*person_names(text), *known]))
     last_speaker = last_named = ""
     out: list[tuple[str, ...]] = []
     for start, end in spans:
@@ -99,6 +108,9 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple
                 speakers.append(name)
         if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence):
             speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
+        previous = out[-1] if out else ()
+        if not speakers and previous and _OPENS_QUOTE.match(sentence):
+            speakers.extend(previous)  # the quote goes on in the next sentence
         out.append(tuple(speakers))
         if speakers:
             last_speaker = speakers[-1]

@@ -1,23 +1,16 @@
 """Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank, near-duplicates collapsed."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from .embedder import Embedder
-from .quotes import mentions_person, person_names
+from .questions import asked_speakers, split_question
+from .quotes import mentions_person
 from .store import Store
 from .types import Passage
-
-_SAY_RE = re.compile(
-    r"\b(?:say|said|says|saying|tell|told|think|thinks|thought|believe|view|views|react|reacted|claim|claimed|"
-    r"argue|argued|warn|warned|comment|commented|quote|quoted|according to|stance|position|opinion)\b",
-    re.I,
-)
-
 
 @dataclass(frozen=True)
 class RetrievalConfig:
@@ -39,19 +32,6 @@ def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float], k
     return scores
 
 
-def asked_speakers(question: str) -> list[str]:
-    """People whose words the question asks about: 'What did Lei Jun say ...' -> ['Lei Jun']."""
-    if not _SAY_RE.search(question):
-        return []
-    names = person_names(question)
-    if not names:  # a single capitalised surname: "What did Okafor say about fares?"
-        names = [w for w in re.findall(r"\b[A-Z][a-z][\w'-]+\b", question[1:]) if w.lower() not in _QUESTION_WORDS]
-    return names
-
-
-_QUESTION_WORDS = {"what", "who", "how", "why", "when", "where", "which", "did", "does", "said", "say", "the"}
-
-
 class Retriever:
     def __init__(self, store: Store, embedder: Embedder, config: RetrievalConfig | None = None):
         self.store = store
@@ -59,6 +39,22 @@ class Retriever:
         self.config = config or RetrievalConfig()
 
     def retrieve(self, question: str, top_k: int = 10, query_vector: np.ndarray | None = None) -> list[Passage]:
+        """The best passages; a two-part question gets the best of each part, interleaved."""
+        parts = split_question(question)
+        whole = self._retrieve(question, top_k, query_vector)
+        if len(parts) == 1:
+            return whole
+        lists = [self._retrieve(part, top_k) for part in parts] + [whole]
+        merged: list[Passage] = []
+        seen: set[str] = set()
+        for rank in range(top_k):
+            for ranking in lists:
+                if rank < len(ranking) and ranking[rank].chunk_id not in seen:
+                    seen.add(ranking[rank].chunk_id)
+                    merged.append(ranking[rank])
+        return merged[:top_k]
+
+    def _retrieve(self, question: str, top_k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
         cfg = self.config
         vector = self.embedder.embed_query(question) if query_vector is None else query_vector
         dense = self.store.dense_search(vector, cfg.candidates)

@@ -1,0 +1,65 @@
+"""What a question asks for: whose words, and whether it is two questions in one (pure functions)."""
+from __future__ import annotations
+
+import re
+
+from .quotes import person_names
+
+_SAY_RE = re.compile(
+    r"\b(?:say|said|says|saying|tell|told|think|thinks|thought|believe|view|views|react|reacted|claim|claimed|"
+    r"argue|argued|warn|warned|comment|commented|quote|quoted|according to|stance|position|opinion|describe|"
+    r"described|advice|advise|advised|explain|explained|reaction|react|respond|responded|slogan|call|called|"
+    r"admit|admitted|insist|insisted|suggest|suggested|predict|predicted|promise|promised|urge|urged|criticise|"
+    r"criticised|criticize|criticized|praise|praised|blame|blamed|accuse|accused|deny|denied|defend|defended|"
+    r"exclaim|exclaimed|reveal|revealed|announce|announced|mean|meant|feel|felt|want|wanted|hope|hoped)\b",
+    re.I,
+)
+
+
+def asked_speakers(question: str) -> list[str]:
+    """People whose words the question asks about: 'What did Lei Jun say ...' -> ['Lei Jun']."""
+    if not _SAY_RE.search(question):
+        return []
+    names = person_names(question)
+    if not names:  # a single capitalised surname: "What did Okafor say about fares?"
+        names = [w for w in re.findall(r"\b[A-Z][a-z][\w'-]+\b", question[1:]) if w.lower() not in _QUESTION_WORDS]
+    return names
+
+
+_QUESTION_WORDS = {"what", "who", "how", "why", "when", "where", "which", "did", "does", "said", "say", "the"}
+
+
+_SPLIT_RE = re.compile(r",?\s+and\s+(?=(?:what|how|who|whom|which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
+
+
+_PRONOUN_RE = re.compile(r"\b(he|she|him|her|his|they|them|their|it|its)\b", re.I)
+
+
+def split_question(question: str) -> list[str]:
+    """'What did X say about A, and how did he react to B?' -> two questions; the second keeps the people named."""
+    parts = [p.strip(" ,;") for p in _SPLIT_RE.split(question) if p.strip(" ,;")]
+    if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
+        return [question]
+    names = person_names(parts[0]) or re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", parts[0])
+    first = parts[0] if parts[0].endswith("?") else parts[0] + "?"
+    rest = []
+    for part in parts[1:]:
+        part = part[0].upper() + part[1:]
+        if names and _PRONOUN_RE.search(part):
+            part = f"{part.rstrip('?')} ({', '.join(names)})?"  # "how did he react" -> who "he" is
+        rest.append(part if part.endswith("?") else part + "?")
+    return [first, *rest]
+
+
+_TOPIC_RE = re.compile(
+    r"\b(?:say|said|tell|told|think|describe|described|explain|call|called|react|respond|warn|admit|claim|suggest|"
+    r"predict|urge|argue|insist|advise|advice|give)\b(.*)$", re.I)
+
+
+def topic_of(question: str) -> str:
+    """What a 'what did X say about Y' question is about: the words after the speech verb ('' if none)."""
+    if not asked_speakers(question):
+        return ""
+    match = _TOPIC_RE.search(question)
+    topic = match.group(1).strip(" ?") if match else ""
+    return topic if len(topic.split()) >= 2 else ""

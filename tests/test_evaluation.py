@@ -1,0 +1,43 @@
+from assistant.evaluation import Outcome, Question, format_table, is_gold, load_questions, summarize, unique
+
+
+def Q(id, gold=(), kw=(), type="factoid"):
+    return Question(id, f"question {id}?", type, tuple(gold), tuple(kw))
+
+
+def test_gold_docs_match_as_path_suffixes():
+    assert is_gold("/data/corpora/bbc/tech/012.txt", ["bbc/tech/012.txt"])
+    assert not is_gold("/data/corpora/bbc/tech/1012.txt", ["bbc/tech/012.txt"])
+    assert unique(["a", "b", "a", "c"]) == ["a", "b", "c"]
+
+
+def test_retrieval_and_answer_metrics():
+    outcomes = [
+        Outcome(Q("1", ["x/1.txt"], ["fares"]), ["/c/x/1.txt", "/c/x/2.txt"], "Fares fall [1].", ["/c/x/1.txt"]),
+        Outcome(Q("2", ["x/3.txt"], ["buses"]), ["/c/x/2.txt", "/c/x/4.txt", "/c/x/3.txt"], "Trams [1].", ["/c/x/2.txt"]),
+        Outcome(Q("3", [], [], "null"), ["/c/x/2.txt"], "The articles don't say.", [], abstained=True),
+        Outcome(Q("4", ["x/5.txt"], ["z"]), [], "The articles don't say.", [], abstained=True),
+    ]
+    m = summarize(outcomes)
+    assert m["hit@1"] == 1 / 3 and m["hit@4"] == 2 / 3
+    assert abs(m["mrr@10"] - (1 + 1 / 3) / 3) < 1e-9
+    assert m["keyword_acc"] == 1 / 3
+    assert m["cite_precision"] == 0.5
+    assert m["abstain_null"] == 1.0 and m["false_abstain"] == 1 / 3
+    assert m["mean_words"] == 1.5  # "Fares fall", "Trams"
+    table = format_table({"newsdesk": {"overall": m}, "baseline": {"overall": m}})
+    assert "hit@4" in table and "newsdesk" in table and "baseline" in table
+
+
+def test_multi_question_recall_needs_every_story_cited():
+    q = Q("m", ["a/1.txt", "a/2.txt"], [], "multi")
+    both = Outcome(q, ["/a/1.txt", "/a/2.txt"], "x [1] y [2]", ["/a/1.txt", "/a/2.txt"])
+    one = Outcome(q, ["/a/1.txt"], "x [1]", ["/a/1.txt"])
+    assert summarize([both, one])["cite_recall_multi"] == 0.5
+
+
+def test_load_questions(tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_text('{"id": "a", "question": "Q?", "type": "null", "gold_docs": [], "answer_keywords": []}\n\n')
+    [q] = load_questions(f)
+    assert q.id == "a" and not q.answerable
