@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .answering.citations import NOT_FOUND, build_citations, drop_unsupported, is_refusal, renumber
 from .answering.extractive import ExtractiveAnswerer
@@ -14,6 +14,11 @@ from .articles import Article, parse_text
 from .errors import IndexNotFoundError, LLMError, QuestionError
 from .settings import Settings
 from .types import Answer, ArticleInfo, IngestReport, Passage, Status
+
+if TYPE_CHECKING:
+    from .feeds import Feed, FeedRegistry, RefreshReport
+    from .fetch import Fetcher
+    from .watch import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +30,7 @@ class Assistant:
     """Ingest articles, retrieve passages, answer questions with citations. Collaborators are injectable."""
 
     def __init__(self, index_dir: str | Path | None = None, settings: Settings | None = None, *,
-                 embedder=None, chroma_client=None, llm=None, backend: str | None = None):
+                 embedder=None, chroma_client=None, llm=None, backend: str | None = None, fetcher=None):
         self.settings = settings or Settings()
         if index_dir is not None:
             self.settings = self.settings.model_copy(update={"home": Path(index_dir).expanduser()})
@@ -34,6 +39,7 @@ class Assistant:
         self._embedder = embedder
         self._chroma_client = chroma_client
         self._llm = llm
+        self._fetcher = fetcher
         self._store = None
         self._lock = threading.Lock()
 
@@ -53,9 +59,11 @@ class Assistant:
                 if self._store is None:
                     from .store import Store, chroma_client
 
-                    client = self._chroma_client or chroma_client(
-                        self.index_dir, self.settings.chroma_host, self.settings.chroma_port)
-                    self._store = Store(self.index_dir, client, self.settings.collection)
+                    s = self.settings
+                    client = self._chroma_client or chroma_client(self.index_dir, s.chroma_host, s.chroma_port)
+                    embedded = self._chroma_client is None and not s.chroma_host
+                    reopen = (lambda: chroma_client(self.index_dir, fresh=True)) if embedded else None
+                    self._store = Store(self.index_dir, client, s.collection, reopen=reopen)
         return self._store
 
     @property
@@ -91,9 +99,12 @@ class Assistant:
         return Ingestor(self.store, self.embedder, self.settings.chunk_tokens, int(self.settings.max_file_mb * 1e6))
 
     def ingest(self, paths: str | Path | Sequence[str | Path], progress=None) -> IngestReport:
-        """Add, update or remove articles so the index matches these files and folders."""
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
+        """Add, update or remove articles so the index matches these files and folders (http(s) URLs are fetched)."""
+        paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+        urls = [p for p in paths if isinstance(p, str) and p.lower().startswith(("http://", "https://"))]
+        if urls:
+            files = [p for p in paths if p not in urls]
+            return merge_reports([self.ingest_urls(urls, progress)] + ([self.ingest(files, progress)] if files else []))
         return self._ingestor().ingest_paths(list(paths), progress)
 
     def ingest_articles(self, articles: Sequence[Article], progress=None) -> IngestReport:
@@ -112,6 +123,80 @@ class Assistant:
 
     def remove(self, doc_ids: Sequence[str]) -> IngestReport:
         return self._ingestor().remove(list(doc_ids))
+
+    # -- URLs, feeds and watched folders (fetch.py, feeds.py, watch.py) ------------------------------------------------
+    @property
+    def fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            from .fetch import Fetcher
+
+            s = self.settings
+            self._fetcher = Fetcher(s.user_agent, s.fetch_timeout, int(s.fetch_max_mb * 1e6), s.fetch_host_delay)
+        return self._fetcher
+
+    def ingest_urls(self, urls: Sequence[str], progress=None) -> IngestReport:
+        """Fetch article pages, extract their main text and metadata, and index them under their canonical URL."""
+        from dataclasses import replace
+
+        from .errors import ArticleError
+        from .fetch import FetchError, fetch_article
+
+        articles, failed = [], []
+        for n, url in enumerate(urls):
+            if progress:
+                progress(n, len(urls), f"fetching {url}")
+            try:
+                articles.append(fetch_article(url, self.fetcher))
+            except FetchError as exc:
+                failed.append((url, exc.reason))
+            except ArticleError as exc:
+                failed.append((url, str(exc)))
+        if progress:
+            progress(len(urls), len(urls), "fetched")
+        from_feeds = {link for feed in self.feeds() for link in feed.entries} if articles else set()
+        for i, article in enumerate(articles):
+            old = self.store.article(article.doc_id) if article.url in from_feeds else None
+            if old is not None:  # a feed item's title, author and date win over what the page suggests
+                articles[i] = replace(article, title=old.title, author=old.author or article.author,
+                                      date=old.date or article.date)
+        report = self.ingest_articles(articles) if articles else IngestReport()
+        report.failed[:0] = failed
+        return report
+
+    def feed_registry(self) -> FeedRegistry:
+        from .feeds import FeedRegistry
+
+        return FeedRegistry(self.index_dir)
+
+    def feeds(self) -> list[Feed]:
+        """The remembered feeds (`Feed`: url, title, checked_at, changed_at, error...)."""
+        return self.feed_registry().feeds()
+
+    def add_feed(self, url: str) -> Feed:
+        """Remember an RSS or Atom feed (nothing is fetched until `refresh_feeds`); returns its `Feed`."""
+        return self.feed_registry().add(url)[0]
+
+    def remove_feed(self, url: str) -> bool:
+        """Forget a feed; the articles it brought stay indexed."""
+        return self.feed_registry().remove(url)
+
+    def refresh_feeds(self, progress=None) -> RefreshReport:
+        """Fetch every remembered feed once and index new and changed entries; a `RefreshReport`, errors per feed."""
+        from .feeds import refresh_feeds
+
+        def is_indexed(link: str) -> bool:
+            return self.store.article(Article(title="", text="", source=link, url=link).doc_id) is not None
+
+        return refresh_feeds(self.feed_registry(), self.fetcher, self.ingest_articles, is_indexed, progress)
+
+    def watcher(self, folders: Sequence[str | Path], debounce: float | None = None, reconcile: float | None = None,
+                on_report=None) -> Watcher:
+        """A `Watcher` keeping the index in step with these folders; call `start()` (and later `stop()`)."""
+        from .watch import Watcher
+
+        s = self.settings
+        return Watcher(self, folders, s.watch_debounce if debounce is None else debounce,
+                       s.watch_reconcile if reconcile is None else reconcile, on_report)
 
     # -- reading ----------------------------------------------------------------------------------------------------
     def articles(self) -> list[ArticleInfo]:
@@ -209,6 +294,22 @@ class Assistant:
         if not self.settings.llm_configured and self.backend != "openai":
             return "No LLM is configured: answers are extractive. Set OPENAI_API_KEY (and OPENAI_BASE_URL) to use one."
         return self.llm.check()
+
+
+def merge_reports(reports: Sequence[IngestReport]) -> IngestReport:
+    """One report for several ingests (URLs and files, removals and additions)."""
+    total = IngestReport()
+    for r in reports:
+        total.added += r.added
+        total.updated += r.updated
+        total.unchanged += r.unchanged
+        total.removed += r.removed
+        total.failed += r.failed
+        total.chunks += r.chunks
+        total.tokens += r.tokens
+        total.seconds += r.seconds
+        total.changes += r.changes
+    return total
 
 
 _default: Assistant | None = None

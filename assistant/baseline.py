@@ -40,6 +40,9 @@ class PlainPipeline:
         from llama_index.core import Settings, SimpleDirectoryReader, StorageContext, VectorStoreIndex
 
         Settings.llm = None  # never reach for OpenAI
+        import logging
+
+        logging.getLogger("llama_index.core.readers.file.base").setLevel(logging.ERROR)
         embed_model = self._embed_model()
         store, collection = self._vector_store()
         if collection.count() > 0:

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="add or update articles from files and folders (removes deleted files)")
-    p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .json .jsonl)")
+    p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .json .jsonl), or http(s) article URLs")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer a question with citations")
@@ -64,9 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_remove)
 
     p = sub.add_parser("serve", help="start the web page")
-    p.add_argument("--host", default=os.environ.get("NEWSDESK_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("NEWSDESK_PORT", "7860")))
+    p.add_argument("--host", help="interface to listen on (default: $NEWSDESK_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: $NEWSDESK_PORT or 7860)")
+    p.add_argument("--watch", metavar="DIR", action="append", default=[], help="a folder 'Update index' re-ingests")
     p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("watch", help="keep the index in step with folders (new, changed, deleted files) until Ctrl-C")
+    p.add_argument("folders", nargs="+")
+    p.add_argument("--debounce", type=float, metavar="SECONDS",
+                   help="quiet time before changes are ingested (default: NEWSDESK_WATCH_DEBOUNCE or 1)")
+    p.add_argument("--reconcile", type=float, metavar="SECONDS",
+                   help="full re-scan interval, 0 = only at start (default: NEWSDESK_WATCH_RECONCILE or 300)")
+    p.set_defaults(run=cmd_watch)
+
+    p = sub.add_parser("add-feed", help="remember RSS or Atom feeds (fetched by `newsdesk refresh`)")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.set_defaults(run=cmd_add_feed)
+
+    p = sub.add_parser("remove-feed", help="forget feeds (their articles stay indexed)")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.set_defaults(run=cmd_remove_feed)
+
+    p = sub.add_parser("feeds", help="list the remembered feeds and how their last refresh went")
+    p.set_defaults(run=cmd_feeds)
+
+    p = sub.add_parser("refresh", help="fetch every remembered feed once and index what is new")
+    p.set_defaults(run=cmd_refresh)
 
     p = sub.add_parser("eval", help="measure retrieval and answer quality on a question file")
     p.add_argument("questions", help="JSONL: id, question, type, gold_docs, answer_keywords")
@@ -186,8 +209,87 @@ def cmd_remove(args) -> int:
 def cmd_serve(args) -> int:
     from .ui import serve
 
-    serve(_assistant(args), host=args.host, port=args.port)
+    qa = _assistant(args)
+    serve(qa, host=args.host or qa.settings.host, port=args.port or qa.settings.port, watch=args.watch)
     return 0
+
+
+def cmd_watch(args) -> int:
+    import signal
+
+    def show(report) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {report.summary()}", flush=True)
+        for action, source in report.changes:
+            print(f"  {action}: {source}", flush=True)
+        for path, reason in report.failed:
+            print(f"  failed: {path}: {reason}", flush=True)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    watcher = _assistant(args).watcher(args.folders, args.debounce, args.reconcile, on_report=show).start()
+    signal.signal(signal.SIGTERM, interrupt)  # `kill` or a service manager stops it as cleanly as Ctrl-C
+    print(f"watching {', '.join(watcher.status().folders)} (Ctrl-C to stop)", flush=True)
+    try:
+        while watcher.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+    print("stopped watching; the index keeps everything ingested so far", flush=True)
+    return 0
+
+
+def cmd_add_feed(args) -> int:
+    registry = _assistant(args).feed_registry()
+    for url in args.urls:
+        feed, created = registry.add(url)
+        print(f"{'remembered' if created else 'already remembered'}: {feed.url}")
+    print("Run `newsdesk refresh` to fetch the feeds and index their articles.")
+    return 0
+
+
+def cmd_remove_feed(args) -> int:
+    qa = _assistant(args)
+    missing = 0
+    for url in args.urls:
+        if qa.remove_feed(url):
+            print(f"forgotten: {url} (its articles stay indexed; `newsdesk remove DOC_ID` removes one)")
+        else:
+            print(f"not a remembered feed: {url} (see `newsdesk feeds`)")
+            missing += 1
+    return 1 if missing else 0
+
+
+def cmd_feeds(args) -> int:
+    feeds = _assistant(args).feeds()
+    if not feeds:
+        print("No feeds remembered. Add one with `newsdesk add-feed URL`.")
+    for f in feeds:
+        print(f"{f.url}" + (f"  {f.title}" if f.title else ""))
+        checked = f"last refreshed {f.checked_at}" if f.checked_at else "not refreshed yet"
+        changed = f", new articles {f.changed_at}" if f.changed_at else ""
+        print(f"    {checked}{changed}; entries seen: {len(f.entries)}")
+        if f.error:
+            print(f"    last refresh failed: {f.error}")
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    qa = _assistant(args)
+    if not qa.feeds():
+        print("No feeds remembered. Add one with `newsdesk add-feed URL`.")
+        return 0
+    report = qa.refresh_feeds()
+    for result in report.feeds:
+        print(result.summary())
+        for link, why in result.fallbacks:
+            print(f"  from the feed's own text: {link} ({why})")
+        for link, why in result.skipped:
+            print(f"  skipped: {link}: {why}")
+    print(report.summary())
+    return 1 if report.errors else 0
 
 
 def cmd_eval(args) -> int:

@@ -147,9 +147,12 @@ class Ingestor:
         return report
 
     def remove(self, doc_ids: Sequence[str]) -> IngestReport:
+        """Remove articles by id; their files are forgotten too, so ingesting the file again brings them back."""
         report = IngestReport()
         with self.store.writing():
-            self._remove([a for a in self.store.articles_by_id(doc_ids).values()], report)
+            rows = list(self.store.articles_by_id(doc_ids).values())
+            report.removed += self.store.remove([r.doc_id for r in rows], forget_files=sorted({r.path for r in rows if r.path}))
+            report.changes += [("removed", r.source) for r in rows]
         return report
 
     # -- steps ----------------------------------------------------------------------------------------------------

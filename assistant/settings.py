@@ -43,8 +43,20 @@ class Settings(BaseSettings):
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped with a reason.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
+    host: str = Field("127.0.0.1", description="Where the web page listens (app.py, newsdesk serve).")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the web page.")
     prompts_dir: Path = Field(PROJECT_DIR / "prompts", description="Folder of prompt templates.")
     samples_dir: Path = Field(PROJECT_DIR / "examples" / "articles", description="Sample articles for a new index.")
+
+    user_agent: str = Field("Newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)",
+                            description="User-Agent sent when fetching feeds and article pages; names the product.")
+    fetch_timeout: float = Field(15.0, gt=0, description="Seconds before a feed or page request is abandoned.")
+    fetch_max_mb: float = Field(10.0, gt=0, description="Feeds and pages larger than this are not downloaded.")
+    fetch_host_delay: float = Field(1.0, ge=0, description="Seconds between two requests to the same host.")
+    watch_debounce: float = Field(1.0, ge=0, description="`newsdesk watch`: seconds a folder must be quiet before "
+                                  "its changes are ingested (a save-and-rename or a folder copy counts once).")
+    watch_reconcile: float = Field(300.0, ge=0, description="`newsdesk watch`: seconds between full re-scans of the "
+                                   "folders, a safety net for missed events (0 = only at start).")
 
     @field_validator("home", "prompts_dir", "samples_dir")
     @classmethod

@@ -82,8 +82,12 @@ class NewVersion:
     documents: list[str]  # what was embedded (headline + chunk), stored in Chroma for server users
 
 
-def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000):
-    """Embedded Chroma in `index_dir/chroma`, or a Chroma server when `host` is given. Telemetry is off."""
+def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000, fresh: bool = False):
+    """Embedded Chroma in `index_dir/chroma`, or a Chroma server when `host` is given. Telemetry is off.
+
+    `fresh` drops this process's cached embedded instance first: embedded Chroma keeps its vector index in
+    memory and does not see what another process wrote since, so a reader reopens after a foreign write.
+    """
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -97,17 +101,27 @@ def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000):
                 f"Cannot reach the Chroma server at {host}:{port} ({exc}). Start it with "
                 f"`chroma run --path DIR --port {port}` or unset NEWSDESK_CHROMA_HOST to use the embedded store."
             ) from exc
-    (index_dir / "chroma").mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+    path = index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+        if system is not None:
+            system.stop()
+    return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
 class Store:
     """One index: open it with a Chroma client; writers take `writing()`, readers need nothing."""
 
-    def __init__(self, index_dir: Path, client, collection: str = "newsdesk"):
+    def __init__(self, index_dir: Path, client, collection: str = "newsdesk", reopen=None):
+        """`reopen()` makes a new client when another process has written (embedded Chroma only)."""
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self._client = client
+        self._reopen = reopen
         self._collection_name = collection
         self._collection = None
         self._local = threading.local()
@@ -116,6 +130,8 @@ class Store:
         self._conn().executescript(SCHEMA)
         with self._db() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('writer_pid', '0')")
+        self._known_generation = self.generation()
 
     # -- plumbing -------------------------------------------------------------------------------------------
     @property
@@ -167,11 +183,24 @@ class Store:
                     raise IndexBusyError(str(self.index_dir)) from None
                 time.sleep(0.2)
         try:
+            self._follow_other_writers()
             self.repair()
             yield self
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
+
+    def _follow_other_writers(self) -> None:
+        """Reopen embedded Chroma when another process changed the index since we last looked."""
+        generation = self.generation()
+        if generation == self._known_generation:
+            return
+        pid = self._conn().execute("SELECT value FROM meta WHERE key='writer_pid'").fetchone()[0]
+        if self._reopen is not None and int(pid) != os.getpid():
+            log.info("the index was changed by another process; reopening the vector store")
+            self._client = self._reopen()
+            self._collection = None
+        self._known_generation = generation
 
     # -- reading the record -----------------------------------------------------------------------------------
     def generation(self) -> int:
@@ -251,6 +280,7 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?)", list(files))
             if versions:
                 db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+                db.execute("UPDATE meta SET value = ? WHERE key='writer_pid'", (str(os.getpid()),))
         self._delete_vectors(stale)
 
     def record_files(self, files: Sequence[tuple[str, str, int]]) -> None:
@@ -270,6 +300,7 @@ class Store:
             db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in forget_files])
             if removed:
                 db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+                db.execute("UPDATE meta SET value = ? WHERE key='writer_pid'", (str(os.getpid()),))
         self._delete_vectors(stale)
         return removed
 
@@ -308,6 +339,7 @@ class Store:
     # -- searching --------------------------------------------------------------------------------------------
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity), best first; ids not in the record (crash leftovers) are dropped."""
+        self._follow_other_writers()
         if self.collection.count() == 0:
             return []
         res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
@@ -347,6 +379,7 @@ class Store:
 
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every stored vector (for exact-search checks and benchmarks)."""
+        self._follow_other_writers()
         ids, vecs = [], []
         total = self.collection.count()
         for offset in range(0, total, 5000):

@@ -37,6 +37,7 @@ EXAMPLE_QUESTIONS = [
     "What did Okafor say about fares?",
     "Why did the Reserve Bank of Caldora cut its rate?",
     "How many Norvale Water customers were affected by the breach?",
+    "Which film won the Golden Heron?",
 ]
 UPLOADS = "uploads"  # folder inside the index dir that keeps a copy of every uploaded file
 MAX_UPLOAD_NAME = 100
@@ -395,7 +396,8 @@ class NewsdeskPage:
                 text += item
                 if time.monotonic() - last >= _STREAM_EVERY:
                     last = time.monotonic()
-                    yield chat + [{"role": "assistant", "content": render_streaming(text)}], gr.skip(), gr.skip(), turns, ""
+                    partial = chat + [{"role": "assistant", "content": render_streaming(text)}]
+                    yield partial, gr.skip(), gr.skip(), turns, ""
         except NewsdeskError as exc:
             message = self.scrub(str(exc))
             if isinstance(exc, IndexNotFoundError):
@@ -427,14 +429,19 @@ class NewsdeskPage:
         articles = self._articles() if articles is None else articles
         chunks = sum(a.chunks for a in articles)
         backend = self.qa.backend + (f" · {self.qa.settings.model}" if self.qa.backend == "openai" else "")
-        return (f'<div class="nd-status"><span><b>{len(articles)}</b> articles</span><span class="nd-dot">·</span>'
-                f'<span><b>{chunks}</b> chunks</span><span class="nd-dot">·</span><span>{esc(backend)} answers</span></div>')
+        dot = '<span class="nd-dot">·</span>'
+        return (f'<div class="nd-status"><span><b>{len(articles)}</b> articles</span>{dot}'
+                f'<span><b>{chunks}</b> chunks</span>{dot}<span>{esc(backend)} answers</span></div>')
 
     def library_outputs(self, query: str | None = "", articles: Sequence[ArticleInfo] | None = None) -> tuple:
         """(table, remove choices, header, empty-index offer visibility, watched folders)."""
         articles = self._articles() if articles is None else articles
         return (render_library(articles, query), gr.update(choices=article_choices(articles), value=[]),
                 self.header_html(articles), gr.update(visible=not articles), self.watched_html())
+
+    def refresh(self) -> tuple:
+        """On every page load: the index may have changed since (another tab, the CLI)."""
+        return (*self.library_outputs(), self.settings_html())
 
     def search_library(self, query: str | None) -> str:
         return render_library(self._articles(), query)
@@ -445,18 +452,21 @@ class NewsdeskPage:
                 progress((done, total), desc=f"{label}: {message}", unit="files")
         return report
 
-    def _library_change(self, work: Callable[[], IngestReport], title: str, query: str | None) -> tuple:
-        """Run one change of the library; (summary, *library_outputs)."""
+    def _change(self, work: Callable[[], IngestReport], title: str) -> tuple[str, bool]:
+        """Run one change of the library: (summary or error message, whether it worked)."""
         try:
             with self._write_lock:
                 report = work()
-            summary = render_report(report, title)
+            return render_report(report, title), True
         except NewsdeskError as exc:
-            summary = render_message(self.scrub(str(exc)))
+            return render_message(self.scrub(str(exc))), False
         except Exception as exc:  # the edge: log it, say it, keep serving
             log.exception("%s failed", title)
-            summary = render_message(f"{title} failed ({type(exc).__name__}: {exc}). The details are in the server log.")
-        return (summary, *self.library_outputs(query))
+            return render_message(f"{title} failed ({type(exc).__name__}). The details are in the server log."), False
+
+    def _library_change(self, work: Callable[[], IngestReport], title: str, query: str | None) -> tuple:
+        """(summary, *library_outputs) after one change of the library."""
+        return (self._change(work, title)[0], *self.library_outputs(query))
 
     def store_uploads(self, files: Sequence[Any]) -> tuple[list[Path], list[tuple[str, str]]]:
         """Copy uploaded files into <index>/uploads under safe names; (copied, refused with reasons)."""
@@ -487,24 +497,25 @@ class NewsdeskPage:
 
     def ingest_uploads(self, files: Sequence[Any], progress: gr.Progress | None = None) -> IngestReport:
         copied, refused = self.store_uploads(files)
-        report = self.qa.ingest(copied, progress=self._progress(progress, "Indexing uploads")) if copied else IngestReport()
+        report = IngestReport()
+        if copied:
+            report = self.qa.ingest(copied, progress=self._progress(progress, "Indexing uploads"))
         report.failed = refused + report.failed
         return report
 
     def upload(self, files: list[str] | None, query: str | None, progress=gr.Progress()) -> tuple:
         if not files:
             return (gr.skip(), *(gr.skip(),) * 5, gr.skip())
-        progress((0, len(files)), desc="Storing uploads", unit="files")
+        _start(progress, len(files), "Storing uploads")
         return (*self._library_change(lambda: self.ingest_uploads(files, progress), "Uploaded", query), None)
 
     def paste(self, text: str, title: str, query: str | None) -> tuple:
         if not (text or "").strip():
-            return (render_message("Paste the article text first (the first line is the headline unless you give one)."),
+            return (render_message("Paste the article text first (its first line is the headline unless given)."),
                     *(gr.skip(),) * 5, gr.skip(), gr.skip())
-        result = self._library_change(lambda: self.qa.ingest_text(text, (title or "").strip()), "Added pasted article",
-                                      query)
-        ok = "nd-report" in result[0]
-        return (*result, "" if ok else gr.skip(), "" if ok else gr.skip())
+        summary, ok = self._change(lambda: self.qa.ingest_text(text, (title or "").strip()), "Added pasted article")
+        keep = gr.skip()  # a failed paste keeps the text for another try
+        return (summary, *self.library_outputs(query), "" if ok else keep, "" if ok else keep)
 
     def remove_articles(self, doc_ids: Sequence[str]) -> IngestReport:
         """Remove articles; an uploaded file whose articles are all removed is deleted too (or updating would
@@ -529,7 +540,7 @@ class NewsdeskPage:
         folders = [f for f in self.watched if f.is_dir()]
         if not folders:
             return (render_message("None of the watched folders exists yet.", "info"), *self.library_outputs(query))
-        progress((0, None), desc="Looking for changes", unit="files")
+        _start(progress, None, "Looking for changes")
         return self._library_change(
             lambda: self.qa.ingest(folders, progress=self._progress(progress, "Updating")), "Index updated", query)
 
@@ -537,14 +548,14 @@ class NewsdeskPage:
         samples = Path(self.qa.settings.samples_dir)
         if not samples.is_dir():
             return (render_message(f"The sample articles are not in {samples}."), *self.library_outputs(query))
-        progress((0, None), desc="Loading the embedding model", unit="files")
+        _start(progress, None, "Loading the embedding model")
         return self._library_change(
             lambda: self.qa.ingest([samples], progress=self._progress(progress, "Indexing samples")),
             "Sample articles indexed", query)
 
     def watched_html(self) -> str:
-        items = "".join(f'<li><code>{esc(f)}</code>{"" if f.is_dir() else " <span class=nd-muted>(not created yet)</span>"}</li>'
-                        for f in self.watched)
+        missing = ' <span class="nd-muted">(not created yet)</span>'
+        items = "".join(f'<li><code>{esc(f)}</code>{"" if f.is_dir() else missing}</li>' for f in self.watched)
         return f'<div class="nd-watched"><div class="nd-label">Watched folders</div><ul>{items}</ul></div>'
 
     # -- settings -----------------------------------------------------------------------------------------------
@@ -554,9 +565,10 @@ class NewsdeskPage:
             status = self.qa.status()
             store, embedder = status.store, status.embedder
         except NewsdeskError as exc:
-            store, embedder = f"unavailable: {exc}", "all-MiniLM-L6-v2 (local)"
+            store, embedder = f"unavailable: {self.scrub(str(exc))}", "all-MiniLM-L6-v2 (local)"
         rows = [
-            ("Answers", self.qa.backend + (" (LLM)" if self.qa.backend == "openai" else " (sentences quoted from the articles, no LLM)")),
+            ("Answers", self.qa.backend + (" (LLM)" if self.qa.backend == "openai"
+                                           else " (sentences quoted from the articles, no LLM)")),
             ("Model", s.model if self.qa.backend == "openai" else "—"),
             ("LLM server", redact_url(s.openai_base_url) or ("OpenAI" if self.qa.backend == "openai" else "—")),
             ("API key", "set (hidden)" if s.openai_api_key else "not set"),
@@ -574,7 +586,8 @@ class NewsdeskPage:
             message, kind = str(exc), "error"
         except Exception as exc:  # the edge: a readable line instead of a traceback
             log.exception("LLM connection test failed")
-            message, kind = f"The connection test failed ({type(exc).__name__}). The details are in the server log.", "error"
+            message = f"The connection test failed ({type(exc).__name__}). The details are in the server log."
+            kind = "error"
         message = self.scrub(message)
         if kind == "ok" and message.startswith("No LLM"):
             kind = "info"
@@ -601,7 +614,7 @@ class NewsdeskPage:
                     pasted = self.qa.ingest_text(text, (title or "").strip())
                     report = _merge(report, pasted)
         except NewsdeskError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
         return report_dict(report)
 
     def api_articles(self, query: str = "") -> list[dict]:
@@ -611,7 +624,7 @@ class NewsdeskPage:
         try:
             articles = self.qa.articles()
         except NewsdeskError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
         return [article_dict(a) for a in articles
                 if all(w in f"{a.title} {a.source} {a.date} {a.author}".lower() for w in words)]
 
@@ -621,7 +634,13 @@ class NewsdeskPage:
             with self._write_lock:
                 return report_dict(self.remove_articles(doc_ids))
         except NewsdeskError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
+
+
+def _start(progress: gr.Progress | None, total: int | None, message: str) -> None:
+    """Show the progress bar at once, before the first file is done (work can start slowly: model loading)."""
+    if progress is not None:
+        progress((0, total), desc=message, unit="files")
 
 
 def example_question(evt: gr.SelectData) -> str:
@@ -637,14 +656,15 @@ def _merge(a: IngestReport, b: IngestReport) -> IngestReport:
 def build_app(assistant: Assistant, watch: Sequence[str | Path] = (), watch_samples: bool = True) -> gr.Blocks:
     """The page and its API endpoints; launch it with `serve` (which adds the theme, CSS and script)."""
     page = NewsdeskPage(assistant, watch, watch_samples)
+    articles = page._articles()  # first paint; every page load refreshes it (another process may have ingested)
     private = {"api_visibility": "private"}
     with gr.Blocks(title="Newsdesk", analytics_enabled=False, fill_width=True) as app:
         turns = gr.State([])
         with gr.Row(elem_id="nd-header", equal_height=True):
             gr.HTML('<div class="nd-brand"><span class="nd-logo">N</span><div><div class="nd-name">Newsdesk</div>'
                     '<div class="nd-tag">Answers from your articles — every claim cited</div></div></div>')
-            status = gr.HTML(page.header_html(), elem_id="nd-status-box")
-        with gr.Column(visible=False, elem_id="nd-offer") as offer:
+            status = gr.HTML(page.header_html(articles), elem_id="nd-status-box")
+        with gr.Column(visible=not articles, elem_id="nd-offer") as offer:
             offer_text = gr.HTML('<div class="nd-offer-text"><strong>The index is empty.</strong> Index the sample '
                                  "news articles to try Newsdesk now, or add your own in the Library tab.</div>",
                                  elem_id="nd-offer-text")
@@ -675,7 +695,7 @@ def build_app(assistant: Assistant, watch: Sequence[str | Path] = (), watch_samp
                     with gr.Column(scale=3, min_width=420):
                         search = gr.Textbox(show_label=False, placeholder="Search headlines, sources, dates…",
                                             elem_id="nd-search")
-                        library = gr.HTML(render_library(page._articles()), elem_id="nd-library")
+                        library = gr.HTML(render_library(articles), elem_id="nd-library")
                     with gr.Column(scale=2, min_width=320):
                         report_box = gr.HTML("", elem_id="nd-report-box")
                         with gr.Group():
@@ -689,7 +709,7 @@ def build_app(assistant: Assistant, watch: Sequence[str | Path] = (), watch_samp
                                                     elem_id="nd-paste-text")
                             paste_btn = gr.Button("Add pasted article", size="sm", elem_id="nd-paste-btn")
                         with gr.Accordion("Remove articles", open=False, elem_id="nd-remove"):
-                            remove_pick = gr.Dropdown(choices=article_choices(page._articles()), multiselect=True,
+                            remove_pick = gr.Dropdown(choices=article_choices(articles), multiselect=True,
                                                       filterable=True, show_label=False,
                                                       info="Pick articles by headline", elem_id="nd-remove-pick")
                             remove_btn = gr.Button("Remove selected", size="sm", variant="stop",
@@ -740,9 +760,7 @@ def build_app(assistant: Assistant, watch: Sequence[str | Path] = (), watch_samp
                          **private)
         offer_btn.click(page.index_samples, search, [notice, *lib_outputs], show_progress_on=[offer_text], **private)
         test_btn.click(page.test_connection, None, test_result, **private)
-        app.load(lambda: (*page.library_outputs(), page.settings_html()), None, [*lib_outputs, settings_box],
-                 show_progress="hidden", **private)
-    app.newsdesk = page  # type: ignore[attr-defined]  # for tests and embedding
+        app.load(page.refresh, None, [*lib_outputs, settings_box], show_progress="hidden", **private)
     return app
 
 
@@ -768,7 +786,8 @@ CSS = """
 footer { opacity: .7; }
 #nd-header { align-items: center; padding: 6px 4px 2px; border-bottom: 1px solid var(--nd-line); margin-bottom: 4px; }
 .nd-brand { display: flex; gap: 12px; align-items: center; }
-.nd-logo { display: inline-flex; width: 38px; height: 38px; border-radius: 9px; background: var(--nd-ink); color: var(--body-background-fill);
+.nd-logo { display: inline-flex; width: 38px; height: 38px; border-radius: 9px; background: var(--nd-ink);
+  color: var(--body-background-fill);
            align-items: center; justify-content: center; font: 700 22px var(--nd-serif); }
 .nd-name { font: 700 22px/1.1 var(--nd-serif); color: var(--nd-ink); letter-spacing: -.01em; }
 .nd-tag { color: var(--nd-muted); font-size: 13px; }
@@ -776,7 +795,8 @@ footer { opacity: .7; }
 .nd-status b { color: var(--nd-ink); }
 .nd-dot { margin: 0 6px; color: var(--nd-muted); }
 .nd-muted { color: var(--nd-muted); font-size: 13px; }
-#nd-offer { border: 1px solid var(--nd-accent); background: var(--nd-accent-soft); border-radius: 10px; padding: 10px 14px;
+#nd-offer { border: 1px solid var(--nd-accent); background: var(--nd-accent-soft); border-radius: 10px;
+  padding: 10px 14px;
             flex-direction: row !important; align-items: center; gap: 12px; }
 #nd-offer > * { flex: 1 1 auto; }
 #nd-offer button { flex: 0 0 auto; max-width: 260px; }
@@ -787,18 +807,24 @@ footer { opacity: .7; }
 .nd-answer { line-height: 1.6; }
 .nd-text { font-size: 15px; }
 .nd-q { font-size: 15px; }
-a.nd-cite, span.nd-cite { display: inline-block; min-width: 1.35em; padding: 0 .35em; margin: 0 1px; border-radius: 6px;
-  font-size: .78em; font-weight: 700; line-height: 1.5; text-align: center; vertical-align: .15em; text-decoration: none !important;
-  background: var(--nd-accent-soft); color: var(--nd-accent) !important; border: 1px solid color-mix(in srgb, var(--nd-accent) 35%, transparent);
+a.nd-cite, span.nd-cite { display: inline-block; min-width: 1.35em; padding: 0 .35em; margin: 0 1px;
+  border-radius: 6px;
+  font-size: .78em; font-weight: 700; line-height: 1.5; text-align: center; vertical-align: .15em;
+  text-decoration: none !important;
+  background: var(--nd-accent-soft); color: var(--nd-accent) !important;
+  border: 1px solid color-mix(in srgb, var(--nd-accent) 35%, transparent);
   cursor: pointer; transition: background .15s, color .15s; }
-a.nd-cite::before, span.nd-cite::before { content: "["; opacity: .55; } a.nd-cite::after, span.nd-cite::after { content: "]"; opacity: .55; }
+a.nd-cite::before, span.nd-cite::before { content: "["; opacity: .55;
+  } a.nd-cite::after, span.nd-cite::after { content: "]"; opacity: .55; }
 a.nd-cite:hover, a.nd-cite:focus-visible { background: var(--nd-accent); color: #fff !important; outline: none; }
 span.nd-pending { opacity: .6; cursor: default; }
 .nd-foot { margin-top: 6px; font-size: 12px; color: var(--nd-muted); }
-.nd-note { margin-top: 8px; padding: 6px 10px; border-radius: 8px; font-size: 13px; background: #fff7e6; color: #7a4b00;
+.nd-note { margin-top: 8px; padding: 6px 10px; border-radius: 8px; font-size: 13px; background: #fff7e6;
+  color: #7a4b00;
            border: 1px solid #f5d9a0; }
 .dark .nd-note { background: #3a2a06; color: #f5d9a0; border-color: #6b4e12; }
-.nd-badge { display: inline-block; font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .06em;
+.nd-badge { display: inline-block; font-size: 11px; font-weight: 700; text-transform: uppercase;
+  letter-spacing: .06em;
             color: #9a3412; background: #ffedd5; border-radius: 999px; padding: 1px 9px; margin-bottom: 4px; }
 .dark .nd-badge { color: #fed7aa; background: #4a2511; }
 .nd-error .nd-text { color: #b42318; }
@@ -813,15 +839,20 @@ span.nd-pending { opacity: .6; cursor: default; }
 /* sources */
 #nd-sources-col { position: sticky; top: 8px; align-self: flex-start; }
 .nd-sources:not(.nd-empty) { max-height: calc(100vh - 190px); overflow-y: auto; padding: 2px 6px 2px 2px; }
-.nd-empty-box { border: 1px dashed var(--nd-line); border-radius: 12px; padding: 18px; color: var(--nd-muted); font-size: 14px; }
-.nd-empty-title, .nd-label { font-size: 12px; font-weight: 700; text-transform: uppercase; letter-spacing: .08em; color: var(--nd-muted); }
+.nd-empty-box { border: 1px dashed var(--nd-line); border-radius: 12px; padding: 18px; color: var(--nd-muted);
+  font-size: 14px; }
+.nd-empty-title, .nd-label { font-size: 12px; font-weight: 700; text-transform: uppercase;
+  letter-spacing: .08em; color: var(--nd-muted); }
 .nd-turn { display: none; } .nd-turn.nd-active { display: block; }
 .nd-turn-head { display: flex; gap: 8px; align-items: baseline; margin: 2px 0 10px; }
 .nd-for { color: var(--nd-muted); font-size: 13px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.nd-card { background: var(--nd-card); border: 1px solid var(--nd-line); border-radius: 12px; padding: 12px 14px; margin-bottom: 10px;
-           box-shadow: 0 1px 2px rgba(16,24,40,.04); transition: border-color .2s, box-shadow .2s; scroll-margin: 12px; }
+.nd-card { background: var(--nd-card); border: 1px solid var(--nd-line); border-radius: 12px;
+  padding: 12px 14px; margin-bottom: 10px;
+           box-shadow: 0 1px 2px rgba(16,24,40,.04); transition: border-color .2s, box-shadow .2s;
+  scroll-margin: 12px; }
 .nd-card header { display: flex; gap: 10px; align-items: flex-start; }
-.nd-num { flex: 0 0 auto; display: inline-flex; align-items: center; justify-content: center; width: 24px; height: 24px; border-radius: 7px;
+.nd-num { flex: 0 0 auto; display: inline-flex; align-items: center; justify-content: center; width: 24px;
+  height: 24px; border-radius: 7px;
           background: var(--nd-accent-soft); color: var(--nd-accent); font-weight: 700; font-size: 13px; }
 .nd-title { margin: 0 !important; font: 600 16px/1.3 var(--nd-serif) !important; color: var(--nd-ink) !important; }
 .nd-meta { margin: 4px 0 8px; font-size: 12.5px; color: var(--nd-muted); line-height: 1.5; }
@@ -833,26 +864,32 @@ span.nd-pending { opacity: .6; cursor: default; }
 .nd-link { color: var(--nd-accent) !important; text-decoration: none; }
 .nd-link:hover { text-decoration: underline; }
 .nd-file { font-family: var(--font-mono); font-size: 12px; }
-.nd-quote { margin: 0 !important; padding: 8px 12px !important; border-left: 3px solid var(--nd-line) !important; font-size: 13.5px; line-height: 1.55;
+.nd-quote { margin: 0 !important; padding: 8px 12px !important;
+  border-left: 3px solid var(--nd-line) !important; font-size: 13.5px; line-height: 1.55;
             color: var(--nd-ink); white-space: pre-wrap; background: transparent !important; }
 .nd-quote mark { background: var(--nd-mark); color: inherit; padding: 0 1px; border-radius: 3px; }
-.nd-card.nd-selected { border-color: var(--nd-accent); box-shadow: 0 0 0 3px color-mix(in srgb, var(--nd-accent) 22%, transparent); }
+.nd-card.nd-selected { border-color: var(--nd-accent);
+  box-shadow: 0 0 0 3px color-mix(in srgb, var(--nd-accent) 22%, transparent); }
 .nd-card.nd-selected .nd-quote { border-left-color: var(--nd-accent) !important; }
 .nd-card.nd-flash { animation: nd-flash 1.2s ease-out; }
 @keyframes nd-flash { 0% { background: var(--nd-accent-soft); } 100% { background: var(--nd-card); } }
-.nd-abstain { padding: 10px 12px; border-radius: 10px; background: #fff4ed; border: 1px solid #fbd3b5; color: #7c2d12; font-size: 14px; margin-bottom: 10px; }
+.nd-abstain { padding: 10px 12px; border-radius: 10px; background: #fff4ed; border: 1px solid #fbd3b5;
+  color: #7c2d12; font-size: 14px; margin-bottom: 10px; }
 .dark .nd-abstain { background: #3b1d0c; border-color: #6b3412; color: #fed7aa; }
 .nd-related { opacity: .92; border-style: dashed; }
 /* library */
 .nd-lib-wrap { overflow-x: auto; }
 .nd-lib-count { color: var(--nd-muted); font-size: 13px; margin: 4px 0 8px; }
-table.nd-lib { width: 100%; border-collapse: collapse; font-size: 13.5px; table-layout: fixed; border: none !important; }
+table.nd-lib { width: 100%; border-collapse: collapse; font-size: 13.5px; table-layout: fixed;
+  border: none !important; }
 table.nd-lib th, table.nd-lib td { border: none !important; border-bottom: 1px solid var(--nd-line) !important; }
-table.nd-lib th { text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--nd-muted);
+table.nd-lib th { text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .05em;
+  color: var(--nd-muted);
                   padding: 6px 8px; background: transparent !important; }
 table.nd-lib td { padding: 7px 8px; vertical-align: top; }
 table.nd-lib th:nth-child(1) { width: 42%; } table.nd-lib th:nth-child(2) { width: 28%; }
-table.nd-lib th:nth-child(3) { width: 11%; } table.nd-lib th:nth-child(4) { width: 7%; } table.nd-lib th:nth-child(5) { width: 12%; }
+table.nd-lib th:nth-child(3) { width: 11%; } table.nd-lib th:nth-child(4) { width: 7%;
+  } table.nd-lib th:nth-child(5) { width: 12%; }
 .nd-lib-src { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .nd-lib-src .nd-link { word-break: normal; }
 table.nd-lib td:nth-child(5) { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -863,15 +900,20 @@ table.nd-lib tr:hover td { background: var(--nd-accent-soft); }
 .nd-lib-empty { padding: 20px; color: var(--nd-muted); border: 1px dashed var(--nd-line); border-radius: 12px; }
 .nd-watched { padding: 8px 12px 0; } .nd-watched ul { margin: 4px 0 6px 16px; padding: 0; font-size: 13px; }
 .nd-report { border: 1px solid var(--nd-line); border-radius: 12px; padding: 10px 12px; background: var(--nd-card); }
-.nd-report-head { display: flex; justify-content: space-between; gap: 8px; align-items: baseline; margin-bottom: 6px; }
+.nd-report-head { display: flex; justify-content: space-between; gap: 8px; align-items: baseline;
+  margin-bottom: 6px; }
 .nd-chips { display: flex; flex-wrap: wrap; gap: 6px; }
-.nd-chip { font-size: 12.5px; padding: 2px 9px; border-radius: 999px; background: var(--nd-accent-soft); color: var(--nd-ink); }
+.nd-chip { font-size: 12.5px; padding: 2px 9px; border-radius: 999px; background: var(--nd-accent-soft);
+  color: var(--nd-ink); }
 .nd-chip.nd-zero { opacity: .5; }
 .nd-chip.nd-failed:not(.nd-zero) { background: #fee4e2; color: #912018; }
-.nd-changes { margin: 8px 0 0; padding-left: 0; list-style: none; font-size: 13px; max-height: 220px; overflow-y: auto; }
+.nd-changes { margin: 8px 0 0; padding-left: 0; list-style: none; font-size: 13px; max-height: 220px;
+  overflow-y: auto; }
 .nd-changes li { padding: 2px 0; word-break: break-word; }
-.nd-act { display: inline-block; min-width: 64px; font-size: 11px; font-weight: 700; text-transform: uppercase; color: var(--nd-muted); }
-.nd-act.nd-added { color: #067647; } .nd-act.nd-removed, .nd-act.nd-failed { color: #b42318; } .nd-act.nd-updated { color: #b54708; }
+.nd-act { display: inline-block; min-width: 64px; font-size: 11px; font-weight: 700; text-transform: uppercase;
+  color: var(--nd-muted); }
+.nd-act.nd-added { color: #067647; } .nd-act.nd-removed, .nd-act.nd-failed { color: #b42318;
+  } .nd-act.nd-updated { color: #b54708; }
 .nd-msg { padding: 8px 12px; border-radius: 10px; font-size: 14px; margin: 4px 0; }
 .nd-msg-error { background: #fef3f2; color: #b42318; border: 1px solid #fecdca; }
 .nd-msg-ok { background: #ecfdf3; color: #067647; border: 1px solid #abefc6; }
@@ -879,9 +921,11 @@ table.nd-lib tr:hover td { background: var(--nd-accent-soft); }
 .dark .nd-msg-error { background: #3b1512; color: #fda29b; border-color: #7a271a; }
 .dark .nd-msg-ok { background: #0b2e1f; color: #75e0a7; border-color: #085d3a; }
 table.nd-settings { border-collapse: collapse; font-size: 14px; width: 100%; border: none !important; }
-table.nd-settings th, table.nd-settings td { border: none !important; border-bottom: 1px solid var(--nd-line) !important;
+table.nd-settings th, table.nd-settings td { border: none !important;
+  border-bottom: 1px solid var(--nd-line) !important;
   background: transparent !important; }
-table.nd-settings th { text-align: left; color: var(--nd-muted); font-weight: 600; padding: 6px 16px 6px 0; white-space: nowrap; vertical-align: top; }
+table.nd-settings th { text-align: left; color: var(--nd-muted); font-weight: 600; padding: 6px 16px 6px 0;
+  white-space: nowrap; vertical-align: top; }
 table.nd-settings td { padding: 6px 0; word-break: break-all; }
 """
 

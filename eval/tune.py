@@ -30,7 +30,10 @@ def prepare(qa: Assistant, questions, top_k: int):
 
 def run(cache, paths, cfg: ex.ExtractiveConfig, idf, show=False):
     outcomes = []
-    for q, vec, passages, cands, vectors in cache:
+    for q, vec, passages, all_cands, all_vectors in cache:
+        cands = ex.shortlist(q.question, all_cands, cfg, idf) if all_cands else []
+        index = {id(c): i for i, c in enumerate(all_cands)}
+        vectors = all_vectors[[index[id(c)] for c in cands]] if cands else None
         picked = ex.select(q.question, cands, vectors, vec, passages, cfg, idf, EMBED, ARTICLE) if cands else []
         scores = ex.score_candidates(q.question, cands, vectors @ vec, cfg, ex.term_weights(q.question, cands, idf)) if cands else []
         text = " ".join(ex.compose(cands, picked)) if picked else "NOT FOUND"

@@ -43,9 +43,11 @@ class ExtractiveConfig:
     type_bonus: float = 0.15
     speaker_bonus: float = 0.3
     keep_ratio: float = 0.82  # a further sentence must score this share of the best one
+    adjacent_quote_ratio: float = 0.6  # for a quote right beside a chosen sentence, when someone's words are asked
     other_article_ratio: float = 0.95  # ... and this share when it comes from another article
     abstain_below: float = 0.75  # best combined score under which the articles are taken not to answer
     coverage_floor: float = 0.0  # share of the question's rare words the cited passages must contain
+    shortlist: int = 12  # sentences embedded per answer (the best by cheap signals)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ def score_candidates(question: str, cands: Sequence[Candidate], sims: np.ndarray
                 score += cfg.speaker_bonus + (cfg.type_bonus if has_quote(cand.text) else 0.0)
             elif cand.speakers:
                 score -= cfg.speaker_bonus / 2  # someone else is talking
+            elif not _names_anyone(cand.previous + " " + cand.text, speakers):
+                score -= cfg.speaker_bonus / 2  # not about the person asked about at all
         if cand.words > 60:
             score -= 0.05 * (cand.words - 60) / 20
         scores.append(score)
@@ -158,8 +162,11 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
     for i in order[1:]:
         if len(picked) >= cfg.max_sentences:
             break
-        if scores[i] < cfg.keep_ratio * scores[best]:
-            break
+        adjacent = any(cands[j].passage == cands[i].passage and abs(cands[j].position - cands[i].position) == 1
+                       for j in picked)
+        quoted_neighbour = bool(speakers) and adjacent and has_quote(cands[i].text)
+        if scores[i] < (cfg.adjacent_quote_ratio if quoted_neighbour else cfg.keep_ratio) * scores[best]:
+            continue
         if words + cands[i].words > cfg.max_words:
             continue
         if passages[cands[i].passage].doc_id != passages[cands[best].passage].doc_id and \
@@ -169,10 +176,10 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
             continue  # says the same thing again (often the same sentence in a re-published copy)
         new_terms = (_stems(content_words(cands[i].text)) & q_terms) - covered
         same_voice = bool(speakers) and any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
-        adjacent = any(cands[j].passage == cands[i].passage and abs(cands[j].position - cands[i].position) == 1
-                       for j in picked)
         if not (new_terms or adjacent or same_voice) and scores[i] < 0.92 * scores[best]:
             continue
+        if speakers and not (same_voice or adjacent or _names_anyone(cands[i].text, speakers)):
+            continue  # "what did X say": a sentence that is not about X does not answer it
         picked.append(i)
         words += cands[i].words
         covered |= _stems(content_words(cands[i].text))
@@ -219,6 +226,25 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
             picked += [i for i in chosen if i not in picked]
         return sorted(picked, key=lambda i: (cands[i].passage, cands[i].position))
     return _select_one(question, cands, vectors, query_vector, passages, cfg, idf, article_text)
+
+
+def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, idf: Idf | None = None) -> list[Candidate]:
+    """The sentences worth embedding: the best by the cheap signals (words, context, rank, type), with their
+    neighbours, in their original order. Embedding every sentence of every passage costs most of an answer."""
+    if len(cands) <= cfg.shortlist:
+        return list(cands)
+    parts = split_question(question)
+    keep: set[int] = set()
+    for part in parts:
+        cheap = score_candidates(part, cands, np.zeros(len(cands)), cfg, term_weights(part, cands, idf))
+        top = sorted(range(len(cands)), key=lambda i: -cheap[i])[: cfg.shortlist // len(parts)]
+        keep.update(top)
+    where = {(c.passage, c.position): i for i, c in enumerate(cands)}
+    for i in list(keep):
+        nxt = where.get((cands[i].passage, cands[i].position + 1))
+        if nxt is not None and len(keep) < cfg.shortlist * 3 // 2:
+            keep.add(nxt)
+    return [cands[i] for i in sorted(keep)]
 
 
 def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query_vector: np.ndarray,
@@ -281,6 +307,10 @@ def _number_near(text: str, stems: set[str]) -> bool:
     return False
 
 
+def _names_anyone(text: str, people: Sequence[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(word)}\b", text) for name in people for word in name.split() if len(word) > 2)
+
+
 def _stem(w: str) -> str:
     return w[:6] if len(w) > 6 else w.rstrip("s") if len(w) > 3 else w
 
@@ -303,7 +333,7 @@ class ExtractiveAnswerer:
 
     def sentences(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None) -> list[str]:
         """The answer as sentences with [n] markers (numbers index `passages` from 1); [] when nothing answers."""
-        cands = candidates(passages)
+        cands = shortlist(question, candidates(passages), self.config, self.idf)
         if not cands:
             return []
         vectors = self.embed([c.text for c in cands])

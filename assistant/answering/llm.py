@@ -35,6 +35,7 @@ class OpenAIAnswerer:
         self.model = model
         self.prompts_dir = prompts_dir
         self.base_url = base_url or "https://api.openai.com/v1"
+        self.shown_url = _without_credentials(self.base_url)  # for messages: never echo user:password@
         self._api_key = api_key
         self._timeout = timeout
         self._max_retries = max_retries
@@ -91,10 +92,19 @@ class OpenAIAnswerer:
         with self._errors():
             models = [m.id for m in self.client.models.list()]
         have = "available" if self.model in models or not models else f"not among the server's models ({', '.join(models[:5])})"
-        return f"Connected to {self.base_url}; model {self.model} is {have}."
+        return f"Connected to {self.shown_url}; model {self.model} is {have}."
 
     def _errors(self):
-        return _translate_errors(self.base_url, self.model)
+        return _translate_errors(self.shown_url, self.model)
+
+
+def _without_credentials(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 class _translate_errors:
