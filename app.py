@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "the samples and the uploads folder are watched too")
     parser.add_argument("--no-samples", action="store_true",
                         help="do not index the sample articles into an empty index, and do not watch them")
+    parser.add_argument("--insecure-public", action="store_true",
+                        help="allow listening beyond 127.0.0.1 without NEWSDESK_AUTH (anyone on the network can use it)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return parser
 
@@ -44,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.host, args.port = args.host or qa.settings.host, args.port or qa.settings.port
         serve(qa, host=args.host, port=args.port, watch=args.watch,
               watch_samples=not args.no_samples, index_samples=not args.no_samples,
-              progress=ProgressBar("indexing samples"))
+              progress=ProgressBar("indexing samples"), insecure_public=args.insecure_public)
     except NewsdeskError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 1

@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface to listen on (default: $NEWSDESK_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: $NEWSDESK_PORT or 7860)")
     p.add_argument("--watch", metavar="DIR", action="append", default=[], help="a folder 'Update index' re-ingests")
+    p.add_argument("--insecure-public", action="store_true", help="listen beyond 127.0.0.1 without NEWSDESK_AUTH")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("watch", help="keep the index in step with folders (new, changed, deleted files) until Ctrl-C")
@@ -210,7 +211,8 @@ def cmd_serve(args) -> int:
     from .ui import serve
 
     qa = _assistant(args)
-    serve(qa, host=args.host or qa.settings.host, port=args.port or qa.settings.port, watch=args.watch)
+    serve(qa, host=args.host or qa.settings.host, port=args.port or qa.settings.port, watch=args.watch,
+          insecure_public=args.insecure_public)
     return 0
 
 

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     host: str = Field("127.0.0.1", description="Where the web page listens (app.py, newsdesk serve).")
     port: int = Field(7860, ge=1, le=65535, description="Port of the web page.")
+    auth: Optional[SecretStr] = Field(
+        None, description="'user:password' required by the web page; needed to listen beyond 127.0.0.1.")
+    insecure_public: bool = Field(
+        False, description="Allow listening beyond 127.0.0.1 without a password (you take the risk).")
     prompts_dir: Path = Field(PROJECT_DIR / "prompts", description="Folder of prompt templates.")
     samples_dir: Path = Field(PROJECT_DIR / "examples" / "articles", description="Sample articles for a new index.")
 

@@ -26,7 +26,7 @@ import gradio as gr  # noqa: E402
 
 from .articles import SUPPORTED_SUFFIXES  # noqa: E402
 from .assistant import Assistant  # noqa: E402
-from .errors import ArticleError, IndexNotFoundError, NewsdeskError  # noqa: E402
+from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError  # noqa: E402
 from .types import Answer, ArticleInfo, Citation, IngestReport, Passage  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -973,14 +973,35 @@ def launch_options() -> dict[str, Any]:
             "pwa": False, "mcp_server": False}
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def page_auth(host: str, auth: str | None, insecure_public: bool) -> tuple[str, str] | None:
+    """Gradio's (user, password), or an error when the page would be open to the network without one."""
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not sep or not user or not password:
+            raise ConfigError("NEWSDESK_AUTH must look like user:password.")
+        return user, password
+    if host not in _LOOPBACK and not (host.startswith("127.") and host.count(".") == 3) and not insecure_public:
+        raise ConfigError(
+            f"Listening on {host} would let anyone on the network use this page. Set NEWSDESK_AUTH=user:password, "
+            "or pass --insecure-public (NEWSDESK_INSECURE_PUBLIC=1) if you really mean it.")
+    return None
+
+
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, watch: Sequence[str | Path] = (),
           watch_samples: bool = True, index_samples: bool = False, block: bool = True, quiet: bool = False,
-          progress: Callable[[int, int, str], None] | None = None) -> tuple[gr.Blocks, str]:
+          progress: Callable[[int, int, str], None] | None = None,
+          insecure_public: bool = False) -> tuple[gr.Blocks, str]:
     """Start the web page on http://host:port; returns (app, url) when `block` is False.
 
     index_samples: when the index is empty, index the sample articles first (progress on `progress`), so the
     first page already answers questions. Otherwise an empty index gets an "Index the sample articles" button.
     """
+    settings = assistant.settings
+    auth = page_auth(host, settings.auth.get_secret_value() if settings.auth else None,
+                     insecure_public or settings.insecure_public)
     if index_samples:
         samples = Path(assistant.settings.samples_dir)
         if assistant.status().articles == 0 and samples.is_dir():
@@ -992,7 +1013,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, wa
                 print(report.summary(), flush=True)
     app = build_app(assistant, watch, watch_samples)
     app.queue(default_concurrency_limit=1)
-    _, url, _ = app.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet,
+    _, url, _ = app.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet, auth=auth,
                            max_file_size=f"{assistant.settings.max_file_mb:g}mb", show_error=False,
                            **launch_options())
     url = url or f"http://{host}:{port}/"

@@ -374,3 +374,17 @@ def test_article_text_is_escaped(page, ui):
     assert "<script>window.__xss=4</script>" in card.locator(".nd-quote").inner_text()
     assert page.evaluate("window.__xss") is None
     assert page.locator("img[src=x]").count() == 0 and page.locator("#nd-sources-box script").count() == 0
+
+
+def test_the_page_is_not_exposed_beyond_loopback_without_a_password():
+    from assistant.errors import ConfigError
+    from assistant.ui import page_auth
+
+    assert page_auth("127.0.0.1", None, False) is None
+    assert page_auth("localhost", None, False) is None
+    with pytest.raises(ConfigError, match="NEWSDESK_AUTH"):
+        page_auth("0.0.0.0", None, False)
+    assert page_auth("0.0.0.0", None, True) is None
+    assert page_auth("0.0.0.0", "desk:s3cret", False) == ("desk", "s3cret")
+    with pytest.raises(ConfigError, match="user:password"):
+        page_auth("0.0.0.0", "nopassword", False)
