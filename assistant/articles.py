@@ -78,10 +78,16 @@ def decode_bytes(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise ArticleError("the text encoding could not be recognised (not UTF-8, GBK, Big5 or Latin-1)")
-    text = str(best)
+    # Short Western text fools the detector (Latin-1 "café" read as cp775): when Windows-1252, Latin-1's
+    # superset, is among the plausible readings, it is the one; CJK, Cyrillic and Greek never offer it.
+    if best.encoding != "cp1252" and any(m.encoding == "cp1252" for m in matches):
+        text = data.decode("cp1252")
+    else:
+        text = str(best)
     if _control_ratio(text) > 0.05:
         raise ArticleError("this looks like a binary file, not text")
     return text

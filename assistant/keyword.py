@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from functools import lru_cache
@@ -26,10 +27,23 @@ def _quiet() -> None:
     logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+
+
+def cjk_bigrams(text: str) -> str:
+    """Chinese, Japanese and Korean have no spaces between words: index overlapping character pairs instead."""
+    def pairs(match: re.Match) -> str:
+        run = match.group(0)
+        return " " + " ".join(run[i:i + 2] for i in range(max(1, len(run) - 1))) + " "
+
+    return _CJK_RUN.sub(pairs, text)
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize([cjk_bigrams(t) for t in texts], stopwords="en", stemmer=_stemmer(), return_ids=False,
+                          show_progress=False)
 
 
 class KeywordIndex:
@@ -51,7 +65,8 @@ class KeywordIndex:
             texts.append(text)
         if not ids:
             return cls(generation, [], None)
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        tokens = bm25s.tokenize([cjk_bigrams(t) for t in texts], stopwords="en", stemmer=_stemmer(),
+                                show_progress=False)
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
         return cls(generation, ids, retriever)

@@ -120,3 +120,57 @@ def test_a_running_reader_sees_what_another_process_ingested(fresh_copy, embedde
     top = reader.retrieve("Brenmouth lighthouse keeper", top_k=3)
     assert "lighthouse" in top[0].text
     assert top[0].dense > 0.3  # found by the vector side too, not only by keywords
+
+
+def test_awkward_files_are_indexed_or_reported(embedder, tmp_path):
+    folder = tmp_path / "awkward"
+    folder.mkdir()
+    (folder / "runon.txt").write_text("Run-on wire copy\n\n" + "the harbour board met again and talked " * 3000)
+    (folder / "navonly.html").write_text("<html><body><nav>Home | News</nav><script>x()</script><style>p{}</style></body></html>")
+    (folder / "config.json").write_text('{"debug": true, "port": 8080}')
+    (folder / "big5.txt").write_bytes("台灣新聞\n\n台北市政府今天宣布，明年將增加公車路線，市民表示歡迎。".encode("big5"))
+    (folder / "latin1.txt").write_bytes("Café reopens\n\nThe café in Ørsted street reopened, said Zoë Müller.".encode("latin-1"))
+    (folder / "copy-a.txt").write_text("Ferry fares frozen\n\nThe Marlow ferry fares are frozen for 2026, the operator said.")
+    (folder / "copy-b.txt").write_text("Ferry fares frozen\n\nThe Marlow ferry fares are frozen for 2026, the operator said.")
+    os.symlink(folder, folder / "loop")  # a symlink loop must not hang the walk
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    report = qa.ingest([folder])
+    failed = {os.path.basename(p): reason for p, reason in report.failed}
+    assert set(failed) == {"navonly.html", "config.json"}
+    assert "no article text" in failed["navonly.html"] and "no article text" in failed["config.json"]
+    titles = {a.title for a in qa.articles()}
+    assert {"Run-on wire copy", "台灣新聞", "Café reopens", "Ferry fares frozen"} <= titles
+    assert any("台北市政府" in p.text for p in qa.retrieve("台北市政府 公車路線"))
+    assert any("Zoë Müller" in p.text for p in qa.retrieve("café reopened Müller"))
+    # two copies of one story are indexed, but a question gets one of them
+    ferry = [p for p in qa.retrieve("Marlow ferry fares frozen", top_k=5) if "Marlow" in p.text]
+    assert len(ferry) == 1
+
+
+def test_questions_keep_being_answered_while_an_ingest_runs(fresh_copy, embedder, tmp_path):
+    """20 concurrent questions during an ingest: every one gets an answer, and the index stays consistent."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"{i}.txt").write_text(f"Harbour note {i}\n\nThe harbour at Tarrow logged {i} ships on day {i}, "
+                                         f"said harbour master Ines Vale. Traffic was steady.\n")
+    qa = Assistant(index_dir=fresh_copy, embedder=embedder)
+    results, errors = [], []
+
+    def ask(n):
+        try:
+            results.append(qa.ask(["What did Lei Jun say about chips?", "How many buses will Halbrook buy?"][n % 2]))
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    writer = threading.Thread(target=lambda: qa.ingest([folder]))
+    writer.start()
+    askers = [threading.Thread(target=ask, args=(n,)) for n in range(20)]
+    for t in askers:
+        t.start()
+    for t in askers + [writer]:
+        t.join(300)
+    assert not errors and len(results) == 20
+    assert all(r.citations for r in results)
+    articles, chunks, vectors, committed = _consistent(fresh_copy)
+    assert vectors == chunks == committed and articles == 14 + 30
