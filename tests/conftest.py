@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,25 @@ def fresh_copy(sample_index_dir, tmp_path) -> Path:
     target = tmp_path / "index-copy"
     shutil.copytree(sample_index_dir, target)
     return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_page(sample_index_dir: Path, embedder, where: Path):
+    """The web page on a free localhost port over a copy of the sample index (extractive, no LLM).
+
+    Returns (app, url, assistant, index folder); close the app when done."""
+    from assistant import Assistant
+    from assistant.settings import Settings
+    from assistant.ui import serve
+
+    index = where / "index"
+    shutil.copytree(sample_index_dir, index)
+    settings = Settings(home=index, backend="extractive", openai_api_key=None, openai_base_url=None)
+    qa = Assistant(settings=settings, embedder=embedder)
+    app, url = serve(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    return app, url, qa, index

@@ -12,19 +12,13 @@ import pytest
 from assistant import Assistant
 from assistant.settings import Settings
 
-from .conftest import SAMPLES
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .conftest import SAMPLES, free_port
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
     chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--port", str(port),
                              "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})

@@ -4,8 +4,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import shutil
-import socket
 import sys
 import time
 from pathlib import Path
@@ -18,7 +16,7 @@ from assistant.ui import (answer_dict, highlight, http_url, redact_url, render_c
                           render_sources, safe_upload_name, source_html, source_label)
 from assistant.types import Answer, ArticleInfo, Citation, Passage
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, free_port, start_page
 
 LONG = 90_000  # ms: the machine is small and shared; the page itself answers in about a second
 CHROMIUM = "/usr/bin/chromium"
@@ -143,7 +141,7 @@ def test_app_py_serves_the_page(fresh_copy, tmp_path):
 
     from .conftest import ROOT
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NEWSDESK_PORT": str(port), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--index", str(fresh_copy)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -183,25 +181,11 @@ def _record_outbound(event: str, args: tuple) -> None:
     _outbound.append(host)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ui(sample_index_dir, embedder, tmp_path_factory):
     """The app on a free localhost port over a copy of the sample index (extractive answers, no LLM)."""
-    from assistant import Assistant
-    from assistant.settings import Settings
-    from assistant.ui import serve
-
-    index = tmp_path_factory.mktemp("ui") / "index"
-    shutil.copytree(sample_index_dir, index)
-    settings = Settings(home=index, backend="extractive", openai_api_key=None, openai_base_url=None)
-    qa = Assistant(settings=settings, embedder=embedder)
     sys.addaudithook(_record_outbound)
-    app, url = serve(qa, host="127.0.0.1", port=_free_port(), block=False, quiet=True)
+    app, url, qa, index = start_page(sample_index_dir, embedder, tmp_path_factory.mktemp("ui"))
     yield SimpleNamespace(url=url, qa=qa, index=index)
     app.close()
 

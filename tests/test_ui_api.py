@@ -6,28 +6,14 @@ import socket
 
 import pytest
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, start_page
 
 gradio_client = pytest.importorskip("gradio_client")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def client(sample_index_dir, embedder, tmp_path_factory):
-    from assistant import Assistant
-    from assistant.settings import Settings
-    from assistant.ui import serve
-
-    index = tmp_path_factory.mktemp("ui-api") / "index"
-    shutil.copytree(sample_index_dir, index)
-    settings = Settings(home=index, backend="extractive", openai_api_key=None, openai_base_url=None)
-    app, url = serve(Assistant(settings=settings, embedder=embedder), host="127.0.0.1", port=_free_port(),
-                     block=False, quiet=True)
+    app, url, _, _ = start_page(sample_index_dir, embedder, tmp_path_factory.mktemp("ui-api"))
     yield gradio_client.Client(url, verbose=False)
     app.close()
 
