@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="add or update articles from files and folders (removes deleted files)")
+    p = sub.add_parser("ingest", help="add or update articles from files, folders or URLs (removes deleted files)")
     p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .json .jsonl), or http(s) article URLs")
     p.set_defaults(run=cmd_ingest)
 

@@ -60,6 +60,10 @@ class Embedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        # OpenMP's default busy-waiting collapses when the cores are shared (other processes, a web server next
+        # to an ingest): measured here, one query embedding went from ~16 ms to 100-500 ms. Passive waiting
+        # keeps it at ~11-18 ms (bench/, run with OMP_WAIT_POLICY=PASSIVE vs unset). Read when torch loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import torch
         from transformers import AutoModel, AutoTokenizer
 

@@ -107,6 +107,7 @@ class Ingestor:
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.max_file_bytes = max_file_bytes
+        self._seen_docs: set[str] = set()  # articles met in the current run (a renamed file is not a removal)
 
     def ingest_paths(self, paths: Sequence[str | os.PathLike], progress: Progress | None = None) -> IngestReport:
         started = time.perf_counter()
@@ -114,6 +115,8 @@ class Ingestor:
         files, folders, problems = discover(paths)
         report.failed.extend(problems)
         progress = progress or (lambda done, total, msg: None)
+        files = [f for f in files if not _inside(f, self.store.index_dir)]  # never index the index itself
+        self._seen_docs = set()
         with self.store.writing():
             pending = _Pending()
             seen_paths = set()
@@ -125,7 +128,8 @@ class Ingestor:
                     self._flush(pending, report)
                     pending = _Pending()
             self._flush(pending, report)
-            gone = [a for folder in folders for a in self.store.articles_under(str(folder)) if a.path not in seen_paths]
+            gone = [a for folder in folders for a in self.store.articles_under(str(folder))
+                    if a.path not in seen_paths and a.doc_id not in self._seen_docs]
             self._remove(gone, report)
             progress(len(files), len(files), "done")
         report.seconds = time.perf_counter() - started
@@ -180,8 +184,11 @@ class Ingestor:
         pending.files.append((where, data_hash or "", len(articles)))
 
     def _take_article(self, article: Article, report: IngestReport, pending: _Pending) -> None:
+        self._seen_docs.add(article.doc_id)
         old = self.store.article(article.doc_id)
         if old is not None and old.content_hash == article.content_hash:
+            if article.path and old.path != article.path:
+                self.store.move(article.doc_id, article.path, article.record)  # a renamed file, same story
             report.unchanged += 1
             return
         if any(item[0].doc_id == article.doc_id for item in pending.items):
@@ -222,6 +229,14 @@ class Ingestor:
         forget = sorted({r.path for r in rows if r.path and not Path(r.path).exists()})
         report.removed += self.store.remove([r.doc_id for r in rows], forget_files=forget)
         report.changes += [("removed", r.source) for r in rows]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
 
 
 def _file_hash(path: Path) -> str | None:

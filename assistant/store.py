@@ -283,6 +283,14 @@ class Store:
                 db.execute("UPDATE meta SET value = ? WHERE key='writer_pid'", (str(os.getpid()),))
         self._delete_vectors(stale)
 
+    def move(self, doc_id: str, path: str, record_no: int = 0) -> None:
+        """An article whose file was renamed: same content, so only the record of where it lives changes."""
+        with self._db() as db:
+            old = db.execute("SELECT path FROM articles WHERE doc_id=?", (doc_id,)).fetchone()
+            db.execute("UPDATE articles SET path=?, record_no=? WHERE doc_id=?", (path, record_no, doc_id))
+            if old and old[0] and not Path(old[0]).exists():
+                db.execute("DELETE FROM files WHERE path=?", (old[0],))
+
     def record_files(self, files: Sequence[tuple[str, str, int]]) -> None:
         with self._db() as db:
             db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?)", list(files))

@@ -74,7 +74,7 @@ class Watcher:
         self._cond = threading.Condition()
         self._pending: dict[str, float] = {}  # path -> when it was first seen
         self._last_event = 0.0
-        self._next_reconcile = 0.0  # at once: the start-up reconcile
+        self._next_reconcile = -math.inf  # at once: the start-up reconcile
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._observer = None
@@ -93,6 +93,7 @@ class Watcher:
             if not folder.is_dir():
                 raise NewsdeskError(f"Cannot watch {folder}: no such folder.")
         self._stopping = False
+        self._next_reconcile = -math.inf  # whatever changed while nothing was watching
         self._observer = self._start_observer()
         self._started_at = _utcnow()
         self._thread = threading.Thread(target=self._run, name="newsdesk-watch", daemon=True)
@@ -151,11 +152,13 @@ class Watcher:
     def note(self, paths: Sequence[str]) -> None:
         """Paths that may have changed; they are looked at once the folder is quiet."""
         now = self._clock()
+        paths = [os.fsdecode(p) for p in paths]
+        # An index kept inside a watched folder must not feed on itself.
+        paths = [p for p in paths if p != self._index_dir and not p.startswith(self._index_dir + os.sep)]
+        if not paths:
+            return
         with self._cond:
             for path in paths:
-                path = os.fsdecode(path)
-                if path == self._index_dir or path.startswith(self._index_dir + os.sep):
-                    continue  # an index kept inside a watched folder must not feed on itself
                 self._pending.setdefault(path, now)
             self._last_event = now
             self._last_event_at = _utcnow()

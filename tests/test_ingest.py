@@ -113,3 +113,26 @@ def test_dense_search_matches_exact_search_in_a_fresh_process(sample_index_dir, 
         exact = [ids[i] for i in np.argsort(-(matrix @ v))[:10]]
         got = [i for i, _ in store.dense_search(v, 10)]
         assert got == exact
+
+
+def test_renaming_a_file_that_names_its_url_keeps_the_article(embedder, tmp_path):
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "old.txt").write_text("Dam opens\nSource: https://news.example/dam\n\nThe Corra dam opened on Monday.")
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    qa.ingest([folder])
+    (folder / "old.txt").rename(folder / "new.txt")
+    report = qa.ingest([folder])
+    assert (report.removed, report.added, report.unchanged) == (0, 0, 1)
+    [article] = qa.articles()
+    assert article.path == str(folder / "new.txt") and article.source == "https://news.example/dam"
+    assert qa.ingest([folder]).unchanged == 1 and len(qa.articles()) == 1
+
+
+def test_an_index_inside_the_ingested_folder_is_not_indexed(embedder, tmp_path):
+    (tmp_path / "story.txt").write_text("Dam opens\n\nThe Corra dam opened on Monday.")
+    qa = Assistant(index_dir=tmp_path / "index", embedder=embedder)
+    qa.ingest([tmp_path])
+    (tmp_path / "index" / "feeds.json").write_text('{"title": "not news", "text": "internal state of the index"}')
+    report = qa.ingest([tmp_path])
+    assert [a.title for a in qa.articles()] == ["Dam opens"] and not report.failed
