@@ -115,7 +115,7 @@ class Ingestor:
         files, folders, problems = discover(paths)
         report.failed.extend(problems)
         progress = progress or (lambda done, total, msg: None)
-        files = [f for f in files if not _inside(f, self.store.index_dir)]  # never index the index itself
+        files = [f for f in files if not _index_data(f, self.store.index_dir)]  # never index the index itself
         self._seen_docs = set()
         with self.store.writing():
             pending = _Pending()
@@ -231,12 +231,16 @@ class Ingestor:
         report.changes += [("removed", r.source) for r in rows]
 
 
-def _inside(path: Path, folder: Path) -> bool:
+UPLOADS = "uploads"  # the one folder inside an index that holds articles (the web page's uploads)
+
+
+def _index_data(path: Path, index_dir: Path) -> bool:
+    """A file of the index's own (record, vectors, feeds.json), as opposed to an uploaded article."""
     try:
-        path.resolve().relative_to(folder.resolve())
-        return True
+        inside = path.resolve().relative_to(index_dir.resolve())
     except ValueError:
         return False
+    return inside.parts[0] != UPLOADS
 
 
 def _file_hash(path: Path) -> str | None:

@@ -27,6 +27,7 @@ import gradio as gr  # noqa: E402
 from .articles import SUPPORTED_SUFFIXES  # noqa: E402
 from .assistant import Assistant  # noqa: E402
 from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError  # noqa: E402
+from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
 from .types import Answer, ArticleInfo, Citation, IngestReport, Passage  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ EXAMPLE_QUESTIONS = [
     "How many Norvale Water customers were affected by the breach?",
     "Which film won the Golden Heron?",
 ]
-UPLOADS = "uploads"  # folder inside the index dir that keeps a copy of every uploaded file
 MAX_UPLOAD_NAME = 100
 _MARKER = re.compile(r"\[(\d+)\]")
 _STREAM_EVERY = 0.05  # seconds between chat repaints while an answer streams
