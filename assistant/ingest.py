@@ -82,11 +82,19 @@ def dup_key(text: str) -> str:
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
 
 
+PIPELINE = "2"  # bump when chunking, speaker detection or the embedder change: every article is then redone
+
+
+def indexed_hash(article: Article, budget: int) -> str:
+    """What the record keeps: the article's content plus how it was indexed, so a new pipeline re-indexes it."""
+    return hashlib.sha256(f"{article.content_hash}:{PIPELINE}:{budget}".encode()).hexdigest()[:24]
+
+
 def build_chunks(article: Article, budget: int) -> tuple[list[ChunkRow], list[str]]:
     """The chunk rows of an article (ids carry its content hash) and the texts to embed for them."""
     spans = split_sentences(article.text)
     speakers = sentence_speakers(article.text, spans)
-    version = article.content_hash[:8]
+    version = indexed_hash(article, budget)[:8]
     rows, texts = [], []
     for chunk in chunk_text(article.doc_id, article.text, budget):
         names: list[str] = []
@@ -163,12 +171,12 @@ class Ingestor:
     def _take_file(self, path: Path, report: IngestReport, pending: _Pending) -> None:
         where = str(path)
         try:
-            data_hash = _file_hash(path)
+            data_hash = f"{_file_hash(path)}:{PIPELINE}:{self.chunk_tokens}"  # same bytes, same pipeline: skip
         except OSError as exc:
             report.failed.append((where, f"cannot read the file: {exc.strerror or exc}"))
             return
         before = self.store.articles_from(where)
-        if data_hash is not None and self.store.file_hash(where) == data_hash:
+        if self.store.file_hash(where) == data_hash:
             report.unchanged += len(before)
             return
         try:
@@ -181,12 +189,12 @@ class Ingestor:
             self._take_article(article, report, pending)
         dropped = [a for a in before if a.doc_id not in produced]
         self._remove(dropped, report)
-        pending.files.append((where, data_hash or "", len(articles)))
+        pending.files.append((where, data_hash, len(articles)))
 
     def _take_article(self, article: Article, report: IngestReport, pending: _Pending) -> None:
         self._seen_docs.add(article.doc_id)
         old = self.store.article(article.doc_id)
-        if old is not None and old.content_hash == article.content_hash:
+        if old is not None and old.content_hash == indexed_hash(article, self.chunk_tokens):
             if article.path and old.path != article.path:
                 self.store.move(article.doc_id, article.path, article.record)  # a renamed file, same story
             report.unchanged += 1
@@ -209,7 +217,8 @@ class Ingestor:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         for article, chunks, chunk_texts, action in pending.items:
             row = ArticleRow(article.doc_id, article.title, article.source, article.path, article.url,
-                             article.author, article.date, article.record, article.content_hash,
+                             article.author, article.date, article.record,
+                             indexed_hash(article, self.chunk_tokens),
                              dup_key(article.text), len(chunks), now)
             versions.append(NewVersion(row, chunks, vectors[offset:offset + len(chunks)], chunk_texts))
             offset += len(chunks)
@@ -243,7 +252,7 @@ def _index_data(path: Path, index_dir: Path) -> bool:
     return inside.parts[0] != UPLOADS
 
 
-def _file_hash(path: Path) -> str | None:
+def _file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -136,3 +136,17 @@ def test_an_index_inside_the_ingested_folder_is_not_indexed(embedder, tmp_path):
     (tmp_path / "index" / "feeds.json").write_text('{"title": "not news", "text": "internal state of the index"}')
     report = qa.ingest([tmp_path])
     assert [a.title for a in qa.articles()] == ["Dam opens"] and not report.failed
+
+
+def test_a_new_pipeline_reindexes_unchanged_articles(embedder, tmp_path, monkeypatch):
+    from assistant import ingest
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "s.txt").write_text("Dam opens\n\nThe Corra dam opened on Monday.")
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    qa.ingest([folder])
+    assert qa.ingest([folder]).unchanged == 1
+    monkeypatch.setattr(ingest, "PIPELINE", "test-next")
+    report = qa.ingest([folder])
+    assert report.updated == 1 and qa.store.counts()[1] == qa.store.collection.count()
