@@ -1,0 +1,125 @@
+"""Small measuring tools: timers, percentiles, memory, folder sizes, timed subprocesses."""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+
+def percentiles(samples: Sequence[float]) -> dict[str, float]:
+    """p50/p95/mean/max of seconds, reported in milliseconds."""
+    if not samples:
+        return {"n": 0}
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:  # nearest-rank on the sorted samples, interpolated like numpy's default
+        pos = (len(ordered) - 1) * q
+        lo = int(pos)
+        hi = min(lo + 1, len(ordered) - 1)
+        return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+    return {"n": len(ordered), "p50_ms": 1000 * pick(0.5), "p95_ms": 1000 * pick(0.95),
+            "mean_ms": 1000 * sum(ordered) / len(ordered), "max_ms": 1000 * ordered[-1]}
+
+
+def timed(fn: Callable, *args, **kwargs) -> tuple[object, float]:
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def latencies(fn: Callable[[str], object], questions: Sequence[str]) -> tuple[list[float], list[object]]:
+    """Seconds per call and the results, one question at a time (what a user waits for)."""
+    seconds, results = [], []
+    for q in questions:
+        started = time.perf_counter()
+        results.append(fn(q))
+        seconds.append(time.perf_counter() - started)
+    return seconds, results
+
+
+def model_throughput(embedder, texts: Sequence[str]) -> float:
+    """Word pieces per second of the bare model on fixed texts (assistant.embedder.Embedder.embed_counted):
+    how fast this machine is right now, so that pipeline figures taken minutes apart can be compared."""
+    started = time.perf_counter()
+    _, read = embedder.embed_counted(list(texts))
+    return read / (time.perf_counter() - started)
+
+
+class MachineShare:
+    """How busy the rest of the machine was while a phase ran: CPU used by other processes, as a share of all
+    cores (0 = we had the machine to ourselves). Our own CPU seconds come along, for per-CPU-second rates."""
+
+    def __enter__(self) -> "MachineShare":
+        import psutil
+
+        self._proc = psutil.Process()
+        self._cpu0 = self._busy(psutil.cpu_times())
+        self._own0 = sum(self._proc.cpu_times()[:4])
+        self._t0 = time.perf_counter()
+        return self
+
+    @staticmethod
+    def _busy(t) -> float:
+        return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
+
+    def __exit__(self, *exc) -> None:
+        import psutil
+
+        wall = time.perf_counter() - self._t0
+        own = sum(self._proc.cpu_times()[:4]) - self._own0
+        busy = self._busy(psutil.cpu_times()) - self._cpu0
+        cores = psutil.cpu_count() or 1
+        self.result = {"wall_s": wall, "own_cpu_s": own,
+                       "others_cpu_share": max(0.0, busy - own) / (wall * cores) if wall else 0.0}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def folder_mb(path: Path) -> float:
+    total = 0
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512  # on-disk, sparse files honest
+            except OSError:
+                pass
+    return total / 2**20
+
+
+def run_timed(cmd: Sequence[str], env: dict | None = None, cwd: Path | None = None,
+              timeout: float = 600, capture: bool = True) -> dict:
+    """Wall time, exit code, output and the child's own peak RSS (from wait4, so exact per child).
+    With capture=False the child's output goes straight to our stderr (progress lines of a worker)."""
+    import sys
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        sink = (out, err) if capture else (sys.stderr, sys.stderr)
+        proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=sink[0], stderr=sink[1], text=True)
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return {"seconds": wall, "returncode": proc.returncode, "stdout": out.read(), "stderr": err.read(),
+                "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
