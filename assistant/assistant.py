@@ -286,7 +286,7 @@ class Assistant:
             raise QuestionError(
                 f"The question is {len(question):,} characters long; the limit is "
                 f"{self.settings.max_question_chars:,} (NEWSDESK_MAX_QUESTION_CHARS). Shorten it.")
-        if self.store.counts()[0] == 0:
+        if self.store.is_empty():
             raise IndexNotFoundError(str(self.index_dir))
         return question
 

@@ -140,6 +140,7 @@ class Ingestor:
                     if a.path not in seen_paths and a.doc_id not in self._seen_docs]
             self._remove(gone, report)
             progress(len(files), len(files), "done")
+            self._refresh_keyword_index(report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -155,8 +156,14 @@ class Ingestor:
                     self._flush(pending, report)
                     pending = _Pending()
             self._flush(pending, report)
+            self._refresh_keyword_index(report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _refresh_keyword_index(self, report: IngestReport) -> None:
+        """Rebuild BM25 here, in the writer, so the next question (in any process) does not pay for it."""
+        if report.added or report.updated or report.removed:
+            self.store.keyword_index()
 
     def remove(self, doc_ids: Sequence[str]) -> IngestReport:
         """Remove articles by id; their files are forgotten too, so ingesting the file again brings them back."""
@@ -165,6 +172,7 @@ class Ingestor:
             rows = list(self.store.articles_by_id(doc_ids).values())
             report.removed += self.store.remove([r.doc_id for r in rows], forget_files=sorted({r.path for r in rows if r.path}))
             report.changes += [("removed", r.source) for r in rows]
+            self._refresh_keyword_index(report)
         return report
 
     # -- steps ----------------------------------------------------------------------------------------------------

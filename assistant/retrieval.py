@@ -41,10 +41,11 @@ class Retriever:
     def retrieve(self, question: str, top_k: int = 10, query_vector: np.ndarray | None = None) -> list[Passage]:
         """The best passages; a two-part question gets the best of each part, interleaved."""
         parts = split_question(question)
-        whole = self._retrieve(question, top_k, query_vector)
         if len(parts) == 1:
-            return whole
-        lists = [self._retrieve(part, top_k) for part in parts] + [whole]
+            return self._retrieve(question, top_k, query_vector)
+        vectors = self.embedder.embed(parts if query_vector is not None else [*parts, question])  # one batch
+        whole = self._retrieve(question, top_k, query_vector if query_vector is not None else vectors[-1])
+        lists = [self._retrieve(part, top_k, vector) for part, vector in zip(parts, vectors)] + [whole]
         merged: list[Passage] = []
         seen: set[str] = set()
         for rank in range(top_k):

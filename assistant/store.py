@@ -212,6 +212,9 @@ class Store:
         return (conn.execute("SELECT count(*) FROM articles").fetchone()[0],
                 conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
+    def is_empty(self) -> bool:
+        return self._conn().execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None
+
     def articles(self) -> list[ArticleRow]:
         rows = self._conn().execute("SELECT * FROM articles ORDER BY indexed_at DESC, title").fetchall()
         return [ArticleRow(*r) for r in rows]

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--work", type=Path, help="working folder (default: a temp folder, removed afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (indexes, corpus copies)")
     parser.add_argument("--shared", type=Path, default=SHARED, help="folder with corpora/bbc and seeds")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", metavar="{scale}")
 
     s = sub.add_parser("scale", help="retrieval latency and memory on a synthetic index of up to 1M chunks")
     s.add_argument("--sizes", default=None, help="comma-separated chunk counts (default 10000,100000,1000000)")

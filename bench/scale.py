@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import SEED, Question, pick_articles
-from .measure import folder_mb, peak_rss_mb, percentiles, rss_mb
+from .measure import MachineShare, folder_mb, peak_rss_mb, percentiles, rss_mb
 
 CHUNKS_PER_ARTICLE = 4
 NOISE = 0.02  # per-dimension sigma: cosine to the base vector ~0.93, so neighbours stay topical but distinct
@@ -117,6 +117,7 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
     out["first_query_s"] = time.perf_counter() - started  # HNSW loaded from disk, SQLite pages cold
     for q in questions[1:4]:
         retriever.retrieve(q)
+    share = MachineShare().__enter__()
     seconds = _time_calls(retriever.retrieve, [(q,) for q in questions])
     out["retrieve"] = percentiles(seconds)
     out["retrieve_with_vector"] = percentiles(
@@ -128,6 +129,8 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
         "store_counts (Assistant.retrieve checks it per question)": _time_calls(store.counts, [()] * min(20, len(questions))),
     }
     out["parts"] = {k: percentiles(v) for k, v in parts.items()}
+    share.__exit__(None, None, None)
+    out["others_cpu_share"] = share.result["others_cpu_share"]  # other processes' use of the CPUs meanwhile
     out["rss_mb"] = rss_mb()
     out["peak_rss_mb"] = peak_rss_mb()
     return out
@@ -274,7 +277,7 @@ def plot(result: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(sizes, [p["retrieve"]["p95_ms"] for p in points], "o-", label="hybrid retrieve p95")
     ax.plot(sizes, [p["retrieve"]["p50_ms"] for p in points], "o--", label="hybrid retrieve p50")
-    ax.plot(sizes, [p["retrieve_with_vector"]["p95_ms"] for p in points], "d-.", label="retrieve, query vector given, p95")
+    ax.plot(sizes, [p["retrieve_with_vector"]["p95_ms"] for p in points], "d-.", label="retrieve, question vector given, p95")
     ax.plot(sizes, [p["parts"]["embed_query"]["p95_ms"] for p in points], "x:", label="query embedding p95")
     ax.plot(sizes, [p["parts"]["dense_search"]["p95_ms"] for p in points], "s:", label="Chroma dense p95")
     ax.plot(sizes, [p["parts"]["keyword_search"]["p95_ms"] for p in points], "^:", label="BM25 p95")
