@@ -10,7 +10,6 @@ canonical form of its link, so the same story twice in a feed, or in two feeds, 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -26,6 +25,7 @@ from typing import Callable, Iterator, Sequence
 from .articles import Article, canonical_url
 from .errors import ArticleError, IndexBusyError, NewsdeskError
 from .fetch import FEED_ACCEPT, Fetcher, FetchError, check_url, fetch_article
+from .locks import LockTimeout, exclusive
 from .types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class FeedRegistry:
         try:
             with self._locked("refresh.lock", wait=0.0):
                 yield
-        except _Busy:
+        except LockTimeout:
             raise NewsdeskError("Another `newsdesk refresh` is running on this index. Wait for it to finish.") from None
 
     def _save(self, feeds: Sequence[Feed]) -> None:
@@ -131,27 +131,8 @@ class FeedRegistry:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)  # readers see the old list or the new one, never half of one
 
-    @contextlib.contextmanager
-    def _locked(self, name: str, wait: float) -> Iterator[None]:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / name, "a+") as fh:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise _Busy() from None
-                    time.sleep(0.1)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-class _Busy(Exception):
-    pass
+    def _locked(self, name: str, wait: float):
+        return exclusive(self.index_dir / name, wait)
 
 
 # -- reading a feed document -----------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ crash at any point leaves either the old or the new version visible, and the nex
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ import numpy as np
 
 from .errors import IndexBusyError, NewsdeskError
 from .keyword import KeywordIndex
+from .locks import LockTimeout, exclusive
 
 log = logging.getLogger(__name__)
 
@@ -170,25 +170,13 @@ class Store:
     @contextlib.contextmanager
     def writing(self, wait: float = 10.0) -> Iterator["Store"]:
         """Exclusive write access across processes (a file lock); repairs what a crashed writer left."""
-        lock_path = self.index_dir / "write.lock"
-        fh = open(lock_path, "a+")
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    fh.close()
-                    raise IndexBusyError(str(self.index_dir)) from None
-                time.sleep(0.2)
         try:
-            self._follow_other_writers()
-            self.repair()
-            yield self
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
+            with exclusive(self.index_dir / "write.lock", wait, poll=0.2):
+                self._follow_other_writers()
+                self.repair()
+                yield self
+        except LockTimeout:
+            raise IndexBusyError(str(self.index_dir)) from None
 
     def _follow_other_writers(self) -> None:
         """Reopen embedded Chroma when another process changed the index since we last looked."""
