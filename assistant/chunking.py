@@ -30,10 +30,6 @@ class Chunk:
     end: int
     tokens: int
 
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.doc_id}:{self.ordinal}"
-
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of `text`; line breaks always end a sentence."""

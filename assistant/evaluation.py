@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .answering.citations import markers
+from .answering.citations import strip_markers
 
-_MARKER_RE = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def first_hit(ranked: Sequence[str], gold: Sequence[str], k: int) -> int | None:
 
 
 def answer_words(text: str) -> int:
-    return len(re.findall(r"[\w'’-]+", _MARKER_RE.sub("", text)))
+    return len(re.findall(r"[\w'’-]+", strip_markers(text)))
 
 
 def summarize(outcomes: Sequence[Outcome], groups: Callable[[Question], list[set[str]]] | None = None) -> dict:

@@ -40,10 +40,15 @@ def cjk_bigrams(text: str) -> str:
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
+    return _tokenize(texts, return_ids=False)
+
+
+def _tokenize(texts: list[str], return_ids: bool):
+    """The one tokenisation of index and queries: CJK pairs, English stopwords, Snowball stems."""
     import bm25s
 
-    return bm25s.tokenize([cjk_bigrams(t) for t in texts], stopwords="en", stemmer=_stemmer(), return_ids=False,
-                          show_progress=False)
+    return bm25s.tokenize([cjk_bigrams(t) for t in texts], stopwords="en", stemmer=_stemmer(),
+                          return_ids=return_ids, show_progress=False)
 
 
 class KeywordIndex:
@@ -65,8 +70,7 @@ class KeywordIndex:
             texts.append(text)
         if not ids:
             return cls(generation, [], None)
-        tokens = bm25s.tokenize([cjk_bigrams(t) for t in texts], stopwords="en", stemmer=_stemmer(),
-                                show_progress=False)
+        tokens = _tokenize(texts, return_ids=True)
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
         return cls(generation, ids, retriever)

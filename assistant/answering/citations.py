@@ -18,6 +18,10 @@ _STOP = set(
 )
 
 
+def strip_markers(text: str) -> str:
+    return _MARKER_RE.sub("", text)
+
+
 def markers(text: str) -> list[int]:
     """Every citation number in order of appearance: '[2] ... [1, 3]' -> [2, 1, 3]."""
     return [int(n) for m in _MARKER_RE.finditer(text) for n in re.split(r"\s*[,;]\s*", m.group(1))]
