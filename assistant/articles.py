@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,18 +101,28 @@ def _control_ratio(text: str) -> float:
     return bad / max(1, len(sample))
 
 
+def too_large(size: int, max_bytes: int) -> str:
+    """Why a file over the size limit is skipped, and how to raise the limit."""
+    mb = f"{size / 1e6:.1f}" if size >= 100_000 else f"{size / 1e6:.2g}"
+    return (f"too large: the file is {mb} MB, over the {max_bytes / 1e6:g} MB limit; to index it, "
+            f"raise the limit with NEWSDESK_MAX_FILE_MB (e.g. NEWSDESK_MAX_FILE_MB={math.ceil(size / 1e6)})")
+
+
 def parse_file(path: Path, max_bytes: int | None = None) -> list[Article]:
     """All articles in one file; raises ArticleError with a plain reason when there are none."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise ArticleError(f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
     try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise ArticleError(f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (NEWSDESK_MAX_FILE_MB)")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a pipe would block
+            raise ArticleError("not a regular file (a folder, pipe or device); only regular files are read")
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise ArticleError(too_large(info.st_size, max_bytes))
         data = path.read_bytes()
     except OSError as exc:
-        raise ArticleError(f"cannot read the file: {exc.strerror or exc}") from exc
+        reason = exc.strerror or str(exc)
+        raise ArticleError(f"cannot read the file: {reason[:1].lower()}{reason[1:]}") from exc
     text = decode_bytes(data)
     where = str(path)
     if suffix in (".html", ".htm"):

@@ -5,13 +5,14 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .articles import SUPPORTED_SUFFIXES, Article, parse_file
+from .articles import SUPPORTED_SUFFIXES, Article, parse_file, too_large
 from .chunking import chunk_text, embedding_text, split_sentences
 from .embedder import Embedder
 from .errors import ArticleError
@@ -39,25 +40,38 @@ class _Pending:
 
 
 def discover(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path], list[tuple[str, str]]]:
-    """(files, folders, problems): supported files under the given paths, symlink loops and hidden files skipped."""
+    """(files, folders, problems): supported files under the given paths, symlink loops and hidden files skipped.
+
+    A folder that cannot be read is a problem (with its reason), not an empty folder: the ingest keeps what was
+    indexed from it. Broken links, pipes and other non-files with an article's name are listed as files, so the
+    ingest reports them by name."""
     files: list[Path] = []
     folders: list[Path] = []
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
+
+    def unreadable(exc: OSError) -> None:
+        problems.append((str(exc.filename), f"cannot read the folder: {os_reason(exc)}"))
+
     for raw in paths:
         path = Path(raw).expanduser()
-        if not path.exists():
-            problems.append((str(raw), "no such file or folder"))
+        try:
+            path.stat()
+        except FileNotFoundError:
+            problems.append((str(raw), broken_link(path) if path.is_symlink() else "no such file or folder"))
+            continue
+        except OSError as exc:  # e.g. inside a folder this user may not enter
+            problems.append((str(raw), f"cannot read it: {os_reason(exc)}"))
             continue
         path = path.resolve()
-        if path.is_file():
+        if not path.is_dir():  # a file (or a pipe, device...: the ingest says why it is not read)
             if str(path) not in seen:
                 seen.add(str(path))
                 files.append(path)
             continue
         folders.append(path)
         visited: set[str] = set()
-        for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
+        for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable, followlinks=True):
             real = os.path.realpath(dirpath)
             if real in visited:  # a symlink loop
                 dirnames[:] = []
@@ -74,6 +88,20 @@ def discover(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path]
                     seen.add(str(full))
                     files.append(full)
     return files, folders, problems
+
+
+def os_reason(exc: OSError) -> str:
+    """'permission denied', 'no such file or directory'...: the OS's words, in a sentence's case."""
+    reason = exc.strerror or str(exc)
+    return reason[:1].lower() + reason[1:]
+
+
+def broken_link(path: Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return f"broken link: it points to {target}, which does not exist"
 
 
 def dup_key(text: str) -> str:
@@ -122,6 +150,7 @@ class Ingestor:
         report = IngestReport()
         files, folders, problems = discover(paths)
         report.failed.extend(problems)
+        unseen = [p for p, _ in problems]  # folders that could not be read: what came from them stays
         progress = progress or (lambda done, total, msg: None)
         files = [f for f in files if not _index_data(f, self.store.index_dir)]  # never index the index itself
         self._seen_docs = set()
@@ -137,7 +166,8 @@ class Ingestor:
                     pending = _Pending()
             self._flush(pending, report)
             gone = [a for folder in folders for a in self.store.articles_under(str(folder))
-                    if a.path not in seen_paths and a.doc_id not in self._seen_docs]
+                    if a.path not in seen_paths and a.doc_id not in self._seen_docs
+                    and not any(_inside(a.path, p) for p in unseen)]
             self._remove(gone, report)
             progress(len(files), len(files), "done")
             self._refresh_keyword_index(report)
@@ -178,10 +208,26 @@ class Ingestor:
     # -- steps ----------------------------------------------------------------------------------------------------
     def _take_file(self, path: Path, report: IngestReport, pending: _Pending) -> None:
         where = str(path)
+        # Decided from stat() alone, before a byte is read: a pipe would block the ingest, a huge file would be
+        # read (hashed) in full only to be refused.
+        try:
+            info = path.stat()
+        except OSError as exc:
+            missing = isinstance(exc, FileNotFoundError) and path.is_symlink()
+            report.failed.append((where, broken_link(path) if missing else f"cannot read the file: {os_reason(exc)}"))
+            return
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe" if stat.S_ISFIFO(info.st_mode) else \
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "a device or other special file"
+            report.failed.append((where, f"not a regular file ({kind}); only regular files are read"))
+            return
+        if self.max_file_bytes is not None and info.st_size > self.max_file_bytes:
+            report.failed.append((where, too_large(info.st_size, self.max_file_bytes)))
+            return
         try:
             data_hash = f"{_file_hash(path)}:{PIPELINE}:{self.chunk_tokens}"  # same bytes, same pipeline: skip
         except OSError as exc:
-            report.failed.append((where, f"cannot read the file: {exc.strerror or exc}"))
+            report.failed.append((where, f"cannot read the file: {os_reason(exc)}"))
             return
         before = self.store.articles_from(where)
         if self.store.file_hash(where) == data_hash:
@@ -243,7 +289,7 @@ class Ingestor:
     def _remove(self, rows: Sequence[ArticleRow], report: IngestReport) -> None:
         if not rows:
             return
-        forget = sorted({r.path for r in rows if r.path and not Path(r.path).exists()})
+        forget = sorted({r.path for r in rows if r.path and _missing(r.path)})
         report.removed += self.store.remove([r.doc_id for r in rows], forget_files=forget)
         report.changes += [("removed", r.source) for r in rows]
 
@@ -260,9 +306,27 @@ def _index_data(path: Path, index_dir: Path) -> bool:
     return inside.parts[0] != UPLOADS
 
 
+def _missing(path: str) -> bool:
+    """The file is gone (not merely out of reach: Path.exists() raises on a folder that cannot be entered)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _inside(path: str, folder: str) -> bool:
+    return bool(path) and (path == folder or path.startswith(folder.rstrip(os.sep) + os.sep))
+
+
 def _file_hash(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    # O_NONBLOCK: a file swapped for a pipe after the stat() must not block the ingest.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(0, "not a regular file")
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:24]

@@ -24,7 +24,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from .articles import SUPPORTED_SUFFIXES  # noqa: E402
+from .articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
 from .assistant import Assistant  # noqa: E402
 from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError  # noqa: E402
 from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
@@ -479,8 +479,7 @@ class NewsdeskPage:
                 name = safe_upload_name(original)
                 size = src.stat().st_size
                 if size > self.max_bytes:
-                    raise ArticleError(f"the file is {size / 1e6:.1f} MB; the limit is "
-                                       f"{self.max_bytes / 1e6:g} MB (NEWSDESK_MAX_FILE_MB)")
+                    raise ArticleError(too_large(size, self.max_bytes))
                 self.uploads.mkdir(parents=True, exist_ok=True)
                 target = (self.uploads / name).resolve()
                 if target.parent != self.uploads.resolve():
