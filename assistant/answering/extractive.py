@@ -56,23 +56,58 @@ class Candidate:
     text: str
     words: int
     speakers: tuple[str, ...]
-    previous: str = ""  # the sentence before it in the passage
+    previous: str = ""  # the sentence before it in the article (across a chunk boundary too)
+    run: int = 0  # retrieved chunks that follow each other in one article form a run ...
+    order: int = 0  # ... and this is the sentence's place in it: neighbours are (run, order ± 1)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.run, self.order
+
+
+def runs(passages: Sequence[Passage]) -> list[list[int]]:
+    """Passages grouped into runs of consecutive chunks of one article, each run in article order."""
+    by_place = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start, i))
+    out: list[list[int]] = []
+    for i in by_place:
+        last = passages[out[-1][-1]] if out else None
+        p = passages[i]
+        if last is not None and last.doc_id == p.doc_id and p.end > p.start and 0 <= p.start - last.end <= 2:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
 
 
 def candidates(passages: Sequence[Passage]) -> list[Candidate]:
-    """Every sentence of every passage, with who speaks in it (surnames and pronouns resolved in the passage)."""
+    """Every sentence of every passage, with who speaks in it. Chunks that follow each other in one article are
+    read as one text, so a quote that goes on across a chunk boundary keeps its speaker."""
     out = []
-    for p_index, p in enumerate(passages):
-        spans = split_sentences(p.text)
-        speakers = sentence_speakers(p.text, spans, known=p.speakers)
-        if spans and not speakers[0] and p.speakers and _OPENS_QUOTE.match(p.text):
-            speakers[0] = p.speakers[:1]  # a quote carried over from the chunk before: its speaker is listed first
+    for run_index, run in enumerate(runs(passages)):
+        text, spans, owners, known = "", [], [], []
+        for p_index in run:
+            p = passages[p_index]
+            offset = len(text)
+            text += p.text + "\n"
+            for s_index, (s, e) in enumerate(split_sentences(p.text)):
+                spans.append((offset + s, offset + e))
+                owners.append((p_index, s_index))
+            known += [n for n in p.speakers if n not in known]
+        speakers = sentence_speakers(text, spans, known=known)
+        first = passages[run[0]]
+        if spans and not speakers[0] and first.speakers and _OPENS_QUOTE.match(first.text):
+            speakers[0] = first.speakers[:1]  # a quote carried over from a chunk not retrieved: listed first
+            for k in range(1, len(spans)):  # ... and it may go on for a few sentences
+                if speakers[k] or not _OPENS_QUOTE.match(text[spans[k][0]:spans[k][1]]):
+                    break
+                speakers[k] = speakers[0]
         previous = ""
-        for s_index, ((s, e), who) in enumerate(zip(spans, speakers)):
-            sentence = p.text[s:e].strip()
+        for order, ((s, e), who, (p_index, s_index)) in enumerate(zip(spans, speakers, owners)):
+            sentence = text[s:e].strip()
             if len(sentence) >= 12 and not _NOISE.search(sentence):
-                out.append(Candidate(p_index, s_index, sentence, len(sentence.split()), who, previous))
+                out.append(Candidate(p_index, s_index, sentence, len(sentence.split()), who, previous, run_index, order))
             previous = sentence
+    out.sort(key=lambda c: (c.passage, c.position))  # retrieval order: a better passage comes first
     return out
 
 
@@ -161,8 +196,7 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
     for i in order[1:]:
         if len(picked) >= cfg.max_sentences:
             break
-        adjacent = any(cands[j].passage == cands[i].passage and abs(cands[j].position - cands[i].position) == 1
-                       for j in picked)
+        adjacent = any(cands[j].run == cands[i].run and abs(cands[j].order - cands[i].order) == 1 for j in picked)
         quoted_neighbour = bool(speakers) and adjacent and has_quote(cands[i].text)
         if scores[i] < (cfg.adjacent_quote_ratio if quoted_neighbour else cfg.keep_ratio) * scores[best]:
             continue
@@ -184,17 +218,25 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
         covered |= _stems(content_words(cands[i].text))
     if speakers:
         words = _complete_quotes(cands, picked, speakers, words, cfg.max_words)
-    return sorted(picked, key=lambda i: (cands[i].passage, cands[i].position))  # read in article order
+    return reading_order(cands, picked)
+
+
+def reading_order(cands: Sequence[Candidate], picked: Sequence[int]) -> list[int]:
+    """Best story first, and each story's sentences in the order the article tells them."""
+    first = {}
+    for c in cands:
+        first[c.run] = min(first.get(c.run, c.passage), c.passage)
+    return sorted(picked, key=lambda i: (first[cands[i].run], cands[i].order))
 
 
 def _complete_quotes(cands: Sequence[Candidate], picked: list[int], speakers: list[str], words: int,
                      max_words: int) -> int:
     """A quote that goes on in the next sentence is given whole, while the word budget lasts."""
-    index = {(c.passage, c.position): i for i, c in enumerate(cands)}
+    index = {c.key: i for i, c in enumerate(cands)}
     for i in list(picked):
         if not any(mentions_person(n, s) for n in speakers for s in cands[i].speakers):
             continue
-        nxt = index.get((cands[i].passage, cands[i].position + 1))
+        nxt = index.get((cands[i].run, cands[i].order + 1))
         if nxt is None or nxt in picked or not has_quote(cands[nxt].text):
             continue
         if any(mentions_person(n, s) for n in speakers for s in cands[nxt].speakers) and \
@@ -223,7 +265,7 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
         for part, vector in zip(parts, part_vectors):
             chosen = _select_one(part, cands, vectors, vector, passages, share, idf, article_text)
             picked += [i for i in chosen if i not in picked]
-        return sorted(picked, key=lambda i: (cands[i].passage, cands[i].position))
+        return reading_order(cands, picked)
     return _select_one(question, cands, vectors, query_vector, passages, cfg, idf, article_text)
 
 
@@ -238,9 +280,9 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
         cheap = score_candidates(part, cands, np.zeros(len(cands)), cfg, term_weights(part, cands, idf))
         top = sorted(range(len(cands)), key=lambda i: -cheap[i])[: cfg.shortlist // len(parts)]
         keep.update(top)
-    where = {(c.passage, c.position): i for i, c in enumerate(cands)}
+    where = {c.key: i for i, c in enumerate(cands)}
     for i in list(keep):
-        nxt = where.get((cands[i].passage, cands[i].position + 1))
+        nxt = where.get((cands[i].run, cands[i].order + 1))
         if nxt is not None and len(keep) < cfg.shortlist * 3 // 2:
             keep.add(nxt)
     return [cands[i] for i in sorted(keep)]

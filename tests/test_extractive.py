@@ -1,0 +1,35 @@
+"""The offline answerer's pure parts: reading retrieved chunks of one article as one text."""
+from assistant.answering.extractive import candidates, reading_order
+from assistant.types import Passage
+
+ARTICLE = ('Savers in Argentina are angry. "The situation is bad for savers," said Carla Ruiz, who leads the savers\' '
+           'association. "Most of them invested in good faith." ')
+NEXT = '"People keep money in banks only because crime is so high at home." The central bank declined to comment.'
+
+
+def _passage(text, start, doc="a", speakers=()):
+    return Passage(doc_id=doc, title="Savers", source="x.txt", text=text, score=1.0, start=start,
+                   end=start + len(text), speakers=speakers)
+
+
+def test_a_quote_that_goes_on_in_the_next_retrieved_chunk_keeps_its_speaker():
+    first = _passage(ARTICLE.strip(), 0, speakers=("Carla Ruiz",))
+    second = _passage(NEXT, len(ARTICLE))  # the next chunk; retrieved first, and knowing no speaker itself
+    cands = candidates([second, first])
+    crime = next(c for c in cands if "crime" in c.text)
+    assert crime.speakers == ("Carla Ruiz",)
+    assert crime.previous.startswith('"Most of them invested')  # the sentence before, across the boundary
+    good_faith = next(c for c in cands if "good faith" in c.text)
+    assert (crime.run, crime.order) == (good_faith.run, good_faith.order + 1)  # neighbours across chunks
+    # read in the article's order, even though the later chunk ranked first
+    picked = [cands.index(crime), cands.index(good_faith)]
+    assert [cands[i].text[:5] for i in reading_order(cands, picked)] == ['"Most', '"Peop']
+
+
+def test_chunks_of_different_articles_or_with_a_gap_are_not_joined():
+    first = _passage(ARTICLE.strip(), 0, speakers=("Carla Ruiz",))
+    elsewhere = _passage(NEXT, len(ARTICLE), doc="b")
+    later = _passage(NEXT, len(ARTICLE) + 500)
+    for other in (elsewhere, later):
+        crime = next(c for c in candidates([first, other]) if "crime" in c.text)
+        assert crime.speakers == () and crime.previous == ""
