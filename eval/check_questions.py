@@ -25,7 +25,7 @@ EVAL_DIR = Path(__file__).resolve().parent
 REPO_DIR = EVAL_DIR.parent
 QUESTION_FILES = ("dev.jsonl", "heldout.jsonl")
 FIELDS = ("id", "question", "type", "gold_docs", "answer_keywords")
-TYPES = ("factoid", "paraphrase", "quote", "multi", "null")
+TYPES = ("factoid", "paraphrase", "quote", "multi", "null", "offtopic")  # offtopic: unanswerable, far from the corpus
 MAX_KEYWORDS = 3
 
 
@@ -80,7 +80,7 @@ def check_row(row: object, where: str, shared: Path, headlines: dict[str, list[s
     if len(set(gold)) != len(gold):
         problems.append(f"{where}: gold_docs lists a document twice")
 
-    if qtype == "null":
+    if qtype in ("null", "offtopic"):
         if gold or keywords:
             problems.append(f"{where}: a null question must have no gold_docs and no answer_keywords")
         return problems
