@@ -21,6 +21,7 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
     speaker_boost: float = 0.5  # in units of a rank-1 RRF score, for passages where the asked-about person speaks
+    extra_per_part: int = 2  # a two-part question gets this many more passages, so each part has its own share
 
 
 def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:
@@ -39,7 +40,7 @@ class Retriever:
         self.config = config or RetrievalConfig()
 
     def retrieve(self, question: str, top_k: int = 10, query_vector: np.ndarray | None = None) -> list[Passage]:
-        """The best passages; a two-part question gets the best of each part, interleaved."""
+        """The best passages; a two-part question gets the best of each part, interleaved (and a few more)."""
         parts = split_question(question)
         if len(parts) == 1:
             return self._retrieve(question, top_k, query_vector)
@@ -48,12 +49,12 @@ class Retriever:
         lists = [self._retrieve(part, top_k, vector) for part, vector in zip(parts, vectors)] + [whole]
         merged: list[Passage] = []
         seen: set[str] = set()
-        for rank in range(top_k):
+        for rank in range(top_k + self.config.extra_per_part):
             for ranking in lists:
                 if rank < len(ranking) and ranking[rank].chunk_id not in seen:
                     seen.add(ranking[rank].chunk_id)
                     merged.append(ranking[rank])
-        return merged[:top_k]
+        return merged[:top_k + self.config.extra_per_part * (len(parts) - 1)]
 
     def _retrieve(self, question: str, top_k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
         cfg = self.config

@@ -60,3 +60,13 @@ def test_bad_questions_get_clear_errors(sample_assistant, tmp_path, embedder):
         sample_assistant.ask("x" * 5000)
     with pytest.raises(IndexNotFoundError, match="newsdesk ingest"):
         Assistant(index_dir=tmp_path / "empty", embedder=embedder).ask("anything?")
+
+
+def test_a_two_part_question_is_answered_from_both_articles(sample_assistant):
+    question = "How many electric buses will Halbrook buy, and what did Lei Jun say about chips?"
+    passages = sample_assistant.retrieve(question, top_k=2)
+    assert len(passages) == 2 + 2  # each part has its own share of passages
+    answer = sample_assistant.ask(question)
+    cited = {c.title for c in answer.citations}
+    assert any("Halbrook" in t for t in cited) and any("Lei Jun" in t or "Xiaomi" in t for t in cited), cited
+    assert "40" in answer.text
