@@ -33,3 +33,22 @@ def test_chunks_of_different_articles_or_with_a_gap_are_not_joined():
     for other in (elsewhere, later):
         crime = next(c for c in candidates([first, other]) if "crime" in c.text)
         assert crime.speakers == () and crime.previous == ""
+
+
+def test_a_short_answer_goes_on_with_the_next_sentence_of_the_same_story():
+    import numpy as np
+
+    from assistant.answering.extractive import ExtractiveConfig, choose
+
+    text = ("Gordon Freeman is the scientist who starred in the original game. He is back in City 17, a bleak "
+            "metropolis. Reviewers liked the physics puzzles. The crowbar returns as well.")
+    passages = [_passage(text, 0)]
+    cands = candidates(passages)
+    scores = [1.0, 0.3, 0.2, 0.1]
+    vectors = np.eye(len(cands), dtype=np.float32)
+    picked = choose(cands, scores, vectors, "In what metropolis does Gordon Freeman find himself?", passages,
+                    ExtractiveConfig())
+    assert [cands[i].text[:9] for i in picked] == ["Gordon Fr", "He is bac"]
+    short = choose(cands, scores, vectors, "In what metropolis does Gordon Freeman find himself?", passages,
+                   ExtractiveConfig(follow_words=12))
+    assert len(short) == 1  # the budget decides
