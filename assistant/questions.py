@@ -29,7 +29,7 @@ def asked_speakers(question: str) -> list[str]:
 _QUESTION_WORDS = {"what", "who", "how", "why", "when", "where", "which", "did", "does", "said", "say", "the"}
 
 
-_SPLIT_RE = re.compile(r",?\s+and\s+(?=(?:what|how|who|whom|which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
+_SPLIT_RE = re.compile(r",?\s+and\s+(?=(?:what|how|who|whom|whose|which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
 
 
 _PRONOUN_RE = re.compile(r"\b(he|she|him|her|his|they|them|their|it|its)\b", re.I)

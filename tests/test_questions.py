@@ -1,0 +1,20 @@
+"""What a question asks: two questions in one, and whose words."""
+import pytest
+
+from assistant.questions import asked_speakers, split_question
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("What did Gordon Brown say about the G7, and whose record did he overtake?",
+     ["What did Gordon Brown say about the G7?", "Whose record did he overtake (Gordon Brown)?"]),
+    ("How many buses will Halbrook buy, and when will they arrive?",
+     ["How many buses will Halbrook buy?", "When will they arrive?"]),
+    ("Who won the match and the cup?", ["Who won the match and the cup?"]),  # one question with two objects
+])
+def test_two_questions_in_one_are_split(question, parts):
+    assert split_question(question) == parts
+
+
+def test_the_person_asked_about_is_found():
+    assert asked_speakers("What did Lei Jun say about chips?") == ["Lei Jun"]
+    assert asked_speakers("How many buses will Halbrook buy?") == []
