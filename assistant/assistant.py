@@ -63,7 +63,8 @@ class Assistant:
                     client = self._chroma_client or chroma_client(self.index_dir, s.chroma_host, s.chroma_port)
                     embedded = self._chroma_client is None and not s.chroma_host
                     reopen = (lambda: chroma_client(self.index_dir, fresh=True)) if embedded else None
-                    self._store = Store(self.index_dir, client, s.collection, reopen=reopen)
+                    self._store = Store(self.index_dir, client, s.collection, reopen=reopen,
+                                        documents=s.chroma_documents)
         return self._store
 
     @property

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     chroma_host: Optional[str] = Field(None, description="Chroma server host; unset means embedded Chroma in `home`.")
     chroma_port: int = Field(8000, description="Chroma server port (with NEWSDESK_CHROMA_HOST).")
     collection: str = Field("newsdesk", description="Chroma collection name.")
+    chroma_documents: bool = Field(
+        False, description="Also store each chunk's text in Chroma (for other tools reading the collection); "
+        "Newsdesk reads texts from its record, and embedded Chroma inserts ~3x slower with them.")
 
     backend: Literal["auto", "extractive", "openai"] = Field(
         "auto", description="Answer backend: auto = openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive."

@@ -78,7 +78,15 @@ class MachineShare:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports kilobytes)."""
+    """Peak resident set size of this process so far: VmHWM, which starts afresh at exec. (getrusage's ru_maxrss
+    does not: a child forked from a 4 GB parent reports at least 4 GB however little it uses itself.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -101,7 +109,8 @@ def folder_mb(path: Path) -> float:
 
 def run_timed(cmd: Sequence[str], env: dict | None = None, cwd: Path | None = None,
               timeout: float = 600, capture: bool = True) -> dict:
-    """Wall time, exit code, output and the child's own peak RSS (from wait4, so exact per child).
+    """Wall time, exit code, output and the child's peak RSS (from wait4: the child's own, but never below what
+    its parent held when it forked, so start big workers from a small parent).
     With capture=False the child's output goes straight to our stderr (progress lines of a worker)."""
     import sys
     import tempfile

@@ -1,11 +1,13 @@
 """Retrieval at scale: a synthetic index grown to 10k / 100k / 1M chunks through `assistant.store.Store.commit`,
-measured with the project's own `assistant.retrieval.Retriever` at each size. No model runs for the synthetic
-chunks: vectors are real chunk vectors plus small random perturbations (renormalised), texts are the base chunk's
-sentences thinned and mixed with one sentence from elsewhere in the corpus, so BM25 sees realistic vocabulary.
+measured with the project's own `assistant.retrieval.Retriever` at each size, and Chroma's dense results checked
+against exact search. No model runs for the synthetic chunks: texts are a base chunk's sentences thinned and mixed
+with one sentence from elsewhere in the corpus, so BM25 sees realistic vocabulary; vectors are the same mix of the
+two real chunk vectors plus small random perturbations (renormalised).
 """
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import sys
@@ -47,15 +49,22 @@ def base_chunks(cache_dir: Path | None, sample_articles: int, embedder) -> tuple
 
 
 class Synthesizer:
-    """Makes NewVersion batches of synthetic articles (CHUNKS_PER_ARTICLE chunks each) from the base chunks."""
+    """Makes NewVersion batches of synthetic articles (CHUNKS_PER_ARTICLE chunks each) from the base chunks.
 
-    def __init__(self, vectors: np.ndarray, rows: list[dict], seed: int = SEED):
+    A synthetic chunk is a base chunk's sentences thinned (a quarter dropped) with one sentence of another chunk
+    put in; its vector is the same mix of the two base vectors (weighted by their share of the text) plus small
+    noise. Noise alone around ~1,000 base vectors would make 1M chunks into ~1,000 tight clumps of near-copies,
+    which no real collection looks like and which HNSW searches badly (greedy search stuck in the wrong clump)."""
+
+    def __init__(self, vectors: np.ndarray, rows: list[dict], seed: int = SEED, mix: bool = True):
         from assistant.chunking import split_sentences
 
         self.vectors = vectors
         self.rows = rows
         self.sentences = [[r["text"][s:e] for s, e in split_sentences(r["text"])] or [r["text"]] for r in rows]
         self.pool = [s for group in self.sentences for s in group]
+        self.pool_owner = np.repeat(np.arange(len(rows)), [len(g) for g in self.sentences])
+        self.mix = mix  # False: the older noise-only vectors (for comparison runs)
         self.rng = random.Random(seed)
         self.np_rng = np.random.default_rng(seed)
         self.articles = 0
@@ -67,8 +76,8 @@ class Synthesizer:
         n_articles = max(1, chunks // CHUNKS_PER_ARTICLE)
         total = n_articles * CHUNKS_PER_ARTICLE
         base = self.np_rng.integers(0, len(self.rows), total)
-        vecs = self.vectors[base] + self.np_rng.normal(0.0, NOISE, (total, self.vectors.shape[1])).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        other = np.zeros(total, dtype=np.int64)  # the chunk the put-in sentence comes from
+        share = np.zeros(total, dtype=np.float32)  # its share of the text
         rng = self.rng
         versions = []
         for a in range(n_articles):
@@ -78,18 +87,77 @@ class Synthesizer:
             chunk_rows, docs = [], []
             pos = 0
             for o in range(CHUNKS_PER_ARTICLE):
-                j = int(base[a * CHUNKS_PER_ARTICLE + o])
+                n = a * CHUNKS_PER_ARTICLE + o
+                j = int(base[n])
                 kept = [s for s in self.sentences[j] if rng.random() > 0.25] or self.sentences[j][:1]
-                kept.insert(rng.randrange(len(kept) + 1), rng.choice(self.pool))
+                k = rng.randrange(len(self.pool))
+                kept.insert(rng.randrange(len(kept) + 1), self.pool[k])
                 text = " ".join(kept)
+                other[n], share[n] = self.pool_owner[k], len(self.pool[k]) / max(1, len(text))
                 chunk_rows.append(ChunkRow(f"{doc_id}:00000000:{o}", doc_id, o, text, pos, pos + len(text),
                                            len(text) // 4, tuple(self.rows[j]["speakers"])))
                 docs.append(embedding_text(title, text))
                 pos += len(text) + 1
             row = ArticleRow(doc_id, title, f"synthetic:{doc_id}", "", "", "", "", 0, doc_id, doc_id,
                              CHUNKS_PER_ARTICLE, "2025-01-01T00:00:00+00:00")
-            versions.append(NewVersion(row, chunk_rows, vecs[a * CHUNKS_PER_ARTICLE:(a + 1) * CHUNKS_PER_ARTICLE], docs))
-        return versions, total
+            versions.append((row, chunk_rows, docs))
+        vecs = self.vectors[base]
+        if self.mix:
+            vecs = (1 - share[:, None]) * vecs + share[:, None] * self.vectors[other]
+        vecs = vecs + self.np_rng.normal(0.0, NOISE, vecs.shape).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        vecs = vecs.astype(np.float32)
+        out = [NewVersion(row, chunk_rows, vecs[a * CHUNKS_PER_ARTICLE:(a + 1) * CHUNKS_PER_ARTICLE], docs)
+               for a, (row, chunk_rows, docs) in enumerate(versions)]
+        return out, total
+
+    @staticmethod
+    def chunk_id(row: int) -> str:
+        """The id of the `row`-th chunk this synthesizer made (rows counted in the order batches were made)."""
+        return f"syn{row // CHUNKS_PER_ARTICLE + 1:013x}:00000000:{row % CHUNKS_PER_ARTICLE}"
+
+
+class ExactSearch:
+    """Brute-force cosine over every inserted vector, kept in a flat float32 file (not in memory): the truth that
+    Chroma's HNSW results are checked against. Vectors are unit length, so cosine is a dot product."""
+
+    def __init__(self, path: Path, dim: int):
+        self.path, self.dim, self.rows = path, dim, 0
+        path.write_bytes(b"")
+
+    def append(self, vectors: np.ndarray) -> None:
+        with open(self.path, "ab") as fh:
+            fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        self.rows += len(vectors)
+
+    def top(self, queries: np.ndarray, k: int, block: int = 50_000) -> np.ndarray:
+        """Row numbers of the k most similar vectors per query, best first."""
+        best_s = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+        best_i = np.zeros((len(queries), 0), dtype=np.int64)
+        q = np.asarray(queries, dtype=np.float32)
+        for start in range(0, self.rows, block):
+            count = min(block, self.rows - start)
+            part = np.fromfile(self.path, dtype=np.float32, count=count * self.dim, offset=start * self.dim * 4)
+            sims = q @ part.reshape(count, self.dim).T
+            del part
+            cand_s = np.concatenate([best_s, sims], axis=1)
+            cand_i = np.concatenate([best_i, np.broadcast_to(np.arange(start, start + count), sims.shape)], axis=1)
+            keep = np.argpartition(-cand_s, min(k, cand_s.shape[1]) - 1, axis=1)[:, :k]
+            best_s, best_i = np.take_along_axis(cand_s, keep, 1), np.take_along_axis(cand_i, keep, 1)
+        order = np.argsort(-best_s, axis=1)
+        return np.take_along_axis(best_i, order, 1)
+
+
+def dense_recall(store, exact: ExactSearch, qvecs: np.ndarray, k: int = 10) -> tuple[dict, list[list[str]]]:
+    """Recall@k of the product's dense search (Store.dense_search, its own depth of 40) against exact search."""
+    from assistant.retrieval import RetrievalConfig
+
+    depth = RetrievalConfig().candidates
+    truth = [[Synthesizer.chunk_id(int(r)) for r in row] for row in exact.top(qvecs, k)]
+    got = [[i for i, _ in store.dense_search(v, depth)[:k]] for v in qvecs]
+    per_query = [len(set(g) & set(t)) / k for g, t in zip(got, truth)]
+    return {"k": k, "queries": len(per_query), "recall": float(np.mean(per_query)), "worst_query": min(per_query),
+            "queries_below_0.9": sum(r < 0.9 for r in per_query)}, got
 
 
 def _time_calls(fn, args_list) -> list[float]:
@@ -126,7 +194,8 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
         "dense_search": _time_calls(lambda v: store.dense_search(v, 40), [(v,) for v in qvecs]),
         "keyword_search": _time_calls(lambda q: store.keyword_search(q, 40), [(q,) for q in questions]),
         "embed_query": _time_calls(embedder.embed_query, [(q,) for q in questions]),
-        "store_counts (Assistant.retrieve checks it per question)": _time_calls(store.counts, [()] * min(20, len(questions))),
+        "is_empty (Assistant checks it per question)": _time_calls(store.is_empty, [()] * len(questions)),
+        "store_counts (status line)": _time_calls(store.counts, [()] * min(20, len(questions))),
     }
     out["parts"] = {k: percentiles(v) for k, v in parts.items()}
     share.__exit__(None, None, None)
@@ -155,7 +224,8 @@ def keyword_only(synth: Synthesizer, size: int, questions: list[str]) -> dict:
 
 
 def serve(spec: dict) -> dict:
-    """A new process opening the finished index and answering retrievals: what a user's server would hold."""
+    """A new process opening the finished index and answering retrievals: what a user's server would hold.
+    It also re-runs the builder's recall queries: a reopened index must return what the builder's returned."""
     from assistant.embedder import Embedder
     from assistant.retrieval import Retriever
     from assistant.store import Store, chroma_client
@@ -176,6 +246,14 @@ def serve(spec: dict) -> dict:
     retriever.retrieve(questions[0])
     out["first_query_s"] = time.perf_counter() - started
     out["retrieve"] = percentiles(_time_calls(retriever.retrieve, [(q,) for q in questions]))
+    qvecs = np.load(spec["recall_vectors"])
+    out["retrieve_with_vector"] = percentiles(
+        _time_calls(lambda q, v: retriever.retrieve(q, query_vector=v), list(zip(questions, qvecs))))
+    builder = json.loads(Path(spec["builder_dense_top"]).read_text(encoding="utf-8"))
+    from assistant.retrieval import RetrievalConfig
+
+    got = [[i for i, _ in store.dense_search(v, RetrievalConfig().candidates)[:10]] for v in qvecs]
+    out["dense_top10_same_as_builder"] = sum(g == b for g, b in zip(got, builder)) / len(builder)
     out["chunks"] = store.counts()[1]
     out["rss_mb"] = rss_mb()
     out["peak_rss_mb"] = peak_rss_mb()
@@ -183,6 +261,8 @@ def serve(spec: dict) -> dict:
 
 
 def run(spec: dict) -> dict:
+    import resource
+
     from assistant.embedder import Embedder
     from assistant.store import Store, chroma_client
 
@@ -190,7 +270,9 @@ def run(spec: dict) -> dict:
     index_dir = work / "scale-index"
     shutil.rmtree(index_dir, ignore_errors=True)
     sizes = sorted(spec["sizes"])
-    questions = [Question(**q).text for q in spec["questions"]][: spec.get("queries", 100)]
+    all_questions = [Question(**q).text for q in spec["questions"]]
+    questions = all_questions[: spec.get("queries", 100)]
+    recall_questions = all_questions[: spec.get("recall_queries", 200)]
 
     embedder = Embedder()
     embedder.embed(["warm up the model"])
@@ -198,49 +280,75 @@ def run(spec: dict) -> dict:
                                         spec.get("sample_articles", 400), embedder)
     log(f"base chunks: {origin}")
     synth = Synthesizer(vectors, rows)
-    qvecs = embedder.embed(questions)
-    store = Store(index_dir, chroma_client(index_dir))
-    result: dict = {"base": origin, "sizes": [], "noise_sigma": NOISE, "queries": len(questions)}
-    inserted, insert_s, gen_s, n, took = 0, 0.0, 0.0, 0, 1.0
+    recall_vecs = np.asarray(embedder.embed(recall_questions), dtype=np.float32)
+    qvecs = recall_vecs[: len(questions)]
+    exact = ExactSearch(work / "scale-vectors.f32", vectors.shape[1])
+    documents = spec.get("chroma_documents", False)
+    store = Store(index_dir, chroma_client(index_dir), documents=documents)
+    from assistant.store import HNSW
+
+    result: dict = {"base": origin, "sizes": [], "noise_sigma": NOISE, "queries": len(questions),
+                    "recall_queries": len(recall_questions), "chroma_documents": documents,
+                    "hnsw": store.collection.configuration.get("hnsw") or HNSW}
+    inserted, insert_s, insert_cpu_s, gen_s, n, took = 0, 0.0, 0.0, 0.0, 0, 1.0
     batch = spec.get("batch_chunks", 20_000)
     stopped = None
     deadline = time.monotonic() + 60 * spec.get("max_insert_minutes", 10.0)  # for the sizes after the first
     for number, size in enumerate(sizes):
+        share = MachineShare().__enter__()
         while inserted < size and (number == 0 or time.monotonic() < deadline):
             started = time.perf_counter()
             versions, n = synth.batch(min(batch, size - inserted))
+            exact.append(np.concatenate([v.vectors for v in versions]))
             gen_s += time.perf_counter() - started
-            started = time.perf_counter()
+            started, cpu0 = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
             with store.writing():
                 store.commit(versions)
             took = time.perf_counter() - started
+            insert_cpu_s += sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0
             insert_s += took
             inserted += n
-            log(f"{inserted:,} chunks (batch {n / took:,.0f}/s, {inserted / insert_s:,.0f}/s overall)")
+            log(f"{inserted:,} chunks (batch {n / took:,.0f}/s, {inserted / insert_s:,.0f}/s overall, "
+                f"load {os.getloadavg()[0]:.1f})")
+        share.__exit__(None, None, None)
         if inserted < size:
             stopped = {"target": size, "reached": inserted, "insert_s": insert_s,
                        "rate_last_chunks_per_s": n / took if inserted else None,
                        "reason": f"insert time budget of {spec.get('max_insert_minutes', 10.0)} min used up"}
             log(f"stopped at {inserted:,} of {size:,}: {stopped['reason']}")
         point = {"size": inserted, "target": size, "insert_s_total": insert_s, "generate_s_total": gen_s,
-                 "insert_chunks_per_s": inserted / insert_s if insert_s else None}
+                 "insert_chunks_per_s": inserted / insert_s if insert_s else None,
+                 "insert_last_batch_chunks_per_s": n / took if inserted else None,
+                 "insert_cpu_ms_per_chunk": 1000 * insert_cpu_s / inserted if inserted else None,
+                 "others_cpu_share_inserting": share.result["others_cpu_share"],
+                 "load_avg": os.getloadavg()}
         point.update(measure_size(store, embedder, questions, qvecs))
+        started = time.perf_counter()
+        point["dense_recall_at_10"], dense_top = dense_recall(store, exact, recall_vecs)
+        point["recall_check_s"] = time.perf_counter() - started
         point["index_mb"] = folder_mb(index_dir)
         point["index_parts_mb"] = {p.name: folder_mb(p) if p.is_dir() else p.stat().st_size / 2**20
                                    for p in sorted(index_dir.iterdir())}
         result["sizes"].append(point)
         log(f"{inserted:,}: retrieve p50 {point['retrieve']['p50_ms']:.1f} ms, p95 {point['retrieve']['p95_ms']:.1f} ms, "
-            f"bm25 rebuild {point['bm25_rebuild_s']:.1f}s, rss {point['rss_mb']:.0f} MB")
+            f"dense recall@10 {point['dense_recall_at_10']['recall']:.3f}, bm25 rebuild {point['bm25_rebuild_s']:.1f}s, "
+            f"rss {point['rss_mb']:.0f} MB")
         if stopped:
             result["stopped"] = stopped
             break
     result["peak_rss_mb"] = peak_rss_mb()
+    exact.path.unlink(missing_ok=True)
     if spec.get("serve_check", True) and result["sizes"]:
         log(f"a new process opens the {inserted:,}-chunk index and retrieves")
-        result["serve"] = _serve_in_new_process({**spec, "index_dir": str(index_dir)}, work)
+        (work / "builder-dense-top.json").write_text(json.dumps(dense_top), encoding="utf-8")
+        np.save(work / "recall-vectors.npy", recall_vecs)
+        result["serve"] = _serve_in_new_process({**spec, "index_dir": str(index_dir),
+                                                 "recall_vectors": str(work / "recall-vectors.npy"),
+                                                 "builder_dense_top": str(work / "builder-dense-top.json")}, work)
         if result["serve"]:
             log(f"new process: open {result['serve']['open_s']:.1f}s, p95 {result['serve']['retrieve']['p95_ms']:.1f} ms, "
-                f"RSS {result['serve']['rss_mb']:.0f} MB")
+                f"RSS {result['serve']['rss_mb']:.0f} MB, dense top-10 as the builder's for "
+                f"{result['serve']['dense_top10_same_as_builder']:.0%} of queries")
     largest = max(sizes)
     if spec.get("keyword_only_at_largest", True) and inserted < largest:
         log(f"BM25 alone at {largest:,} chunks (the full index did not fit the time budget)")
@@ -287,6 +395,10 @@ def plot(result: dict, path: Path) -> None:
                 label=f"BM25 alone at {extra['size']:,} p95")
     ax.axhline(100, color="grey", lw=0.8, ls="--", label="target p95 100 ms")
     ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{n:,}" + (f"\ndense recall@10 {p['dense_recall_at_10']['recall']:.3f}"
+                                      if p.get("dense_recall_at_10") else "") for n, p in zip(sizes, points)],
+                  fontsize=8)
+    ax.minorticks_off()
     ax.set_xlabel("chunks in the index")
     ax.set_ylabel("latency (ms)")
     ax.set_title("Newsdesk retrieval latency vs index size")

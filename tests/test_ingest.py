@@ -150,3 +150,20 @@ def test_a_new_pipeline_reindexes_unchanged_articles(embedder, tmp_path, monkeyp
     monkeypatch.setattr(ingest, "PIPELINE", "test-next")
     report = qa.ingest([folder])
     assert report.updated == 1 and qa.store.counts()[1] == qa.store.collection.count()
+
+
+def test_chunk_texts_stay_out_of_chroma_unless_asked(embedder, tmp_path, monkeypatch):
+    """Nothing reads texts back from Chroma (the record holds them), and embedded Chroma indexes each stored text for
+    full-text search at ~3x the insert cost; NEWSDESK_CHROMA_DOCUMENTS=1 stores them for other tools."""
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "dam.txt").write_text("Dam opens\n\nThe Corra dam opened on Monday after ten years of building work.")
+    plain = Assistant(index_dir=tmp_path / "plain", embedder=embedder)
+    plain.ingest([folder])
+    assert plain.store.collection.get(include=["documents"])["documents"] == [None]
+    assert "Corra dam" in plain.ask("When did the Corra dam open?").text
+    monkeypatch.setenv("NEWSDESK_CHROMA_DOCUMENTS", "1")
+    kept = Assistant(index_dir=tmp_path / "kept", embedder=embedder)
+    kept.ingest([folder])
+    [text] = kept.store.collection.get(include=["documents"])["documents"]
+    assert "Corra dam opened on Monday" in text
