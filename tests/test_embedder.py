@@ -52,3 +52,12 @@ def test_a_question_from_a_new_process_does_not_import_torch(sample_index_dir, e
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "False", "False"]
+
+
+def test_bf16_gives_the_fp32_vectors():
+    """bf16 autocast (the default where the CPU has AMX) must not move the vectors: retrieval ranks by them."""
+    texts = TEXTS * 12
+    fp32 = Embedder(precision="fp32", quick_start=False).embed(texts)
+    bf16 = Embedder(precision="bf16", quick_start=False).embed(texts)
+    assert (fp32 * bf16).sum(1).min() > 0.9995
+    assert np.allclose(np.linalg.norm(bf16, axis=1), 1.0, atol=1e-5)
