@@ -70,3 +70,18 @@ def test_a_two_part_question_is_answered_from_both_articles(sample_assistant):
     cited = {c.title for c in answer.citations}
     assert any("Halbrook" in t for t in cited) and any("Lei Jun" in t or "Xiaomi" in t for t in cited), cited
     assert "40" in answer.text
+
+
+def test_how_much_is_answered_with_a_sum_or_not_at_all(sample_assistant):
+    from assistant.answering.extractive import ExtractiveConfig
+
+    cost = "How much will the Greyhaven wind farm cost?"
+    ransom = "How much did Norvale Water pay the hackers?"  # the article says nothing of a payment
+    assert "4.6 billion euros" in sample_assistant.ask(cost).text
+    refused = sample_assistant.ask(ransom)
+    assert refused.abstained and refused.citations == []
+    # the gate decides: without it, sentences that share words but give no sum would stand in for an answer
+    ungated = sample_assistant.extractive
+    ungated.config = ExtractiveConfig(typed_ratio=0)
+    assert ungated.sentences(ransom, sample_assistant.retrieve(ransom))
+    assert not any("4.6 billion" in s for s in ungated.sentences(cost, sample_assistant.retrieve(cost)))

@@ -52,3 +52,29 @@ def test_a_short_answer_goes_on_with_the_next_sentence_of_the_same_story():
     short = choose(cands, scores, vectors, "In what metropolis does Gordon Freeman find himself?", passages,
                    ExtractiveConfig(follow_words=12))
     assert len(short) == 1  # the budget decides
+
+
+def test_the_kind_of_answer_a_question_asks_for():
+    from assistant.answering.extractive import answer_kind
+
+    assert answer_kind("How much did Glazer pay for Manchester United?") == "money"
+    assert answer_kind("What was the price of the shares at launch?") == "money"
+    assert answer_kind("How many people were killed in the floods?") == "amount"
+    assert answer_kind("By how much did the central bank cut its rate?") == "amount"
+    assert answer_kind("What did Brown say about the price of oil?") is None  # asks for words, not a sum
+    assert answer_kind("Who won the match?") is None
+
+
+def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():
+    from assistant.answering.extractive import has_kind
+
+    assert has_kind("The club was sold for £790m.", "money")
+    assert has_kind("It raised 15 million euros.", "money")
+    assert not has_kind("Twelve people were hurt.", "money")
+    assert has_kind("Twelve people were hurt.", "amount")
+    assert has_kind("Sales rose 4.5% in March.", "amount")
+    for no_amount in ("The game opened on 16 November 2004.", "Trading stopped at 14:30.",
+                      "Fans queued for Halo 2 at midnight.", "He told BBC Radio 4 he was sorry."):
+        assert not has_kind(no_amount, "amount"), no_amount
+    assert has_kind("It will cost 4.6 billion euros.", "money") and has_kind("Tickets cost 50p.", "money")
+    assert not has_kind("It will power 1.1 million homes.", "money")  # a count, not a sum

@@ -48,6 +48,7 @@ class ExtractiveConfig:
     abstain_below: float = 0.75  # best combined score under which the articles are taken not to answer
     shortlist: int = 12  # sentences embedded per answer (the best by cheap signals)
     follow_words: int = 80  # add the sentence after the best one while the answer stays within this many words
+    typed_ratio: float = 0.8  # "how much/how many": a sentence with an amount leads if it scores this share of the best
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,14 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
     if max(scores) < cfg.abstain_below:
         return []
     picked = choose(cands, scores, vectors, question, passages, cfg)
+    kind = answer_kind(question)
+    if kind and cfg.typed_ratio and not any(has_kind(cands[i].text, kind) for i in picked):
+        lead = _typed_lead(question, kind, cands, scores, passages, cfg)
+        if lead is None:
+            return []  # asked for an amount, and no sentence that answers gives one
+        scores = list(scores)
+        scores[lead] = max(scores) + 1e-6
+        picked = choose(cands, scores, vectors, question, passages, cfg)
     if article_text is not None and _YEAR.search(question):  # fetch the article only when a year is asked
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
         if missing_specifics(question, article_text(best_doc)):
@@ -318,6 +327,70 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
 
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_MONEY_Q = re.compile(r"(?<!by )\bhow much (?:money|cash|compensation|funding|aid)\b|(?<!by )\bhow much\b(?:\W+\w+){0,6}?\W+"
+                      r"(pay|paid|cost|costs|spend|spent|raised?|earn|earned|invest|invested|pledged?|charged?|worth|"
+                      r"fetch(?:ed)?|owed?)\b|\bwhat(?:\W+\w+){0,8}?\W+(price|salary|wages?|pay package|fee|fine|budget|"
+                      r"valuation|compensation)\b", re.I)
+_AMOUNT_Q = re.compile(r"\b(?:how (?:many|much)|what (?:percentage|proportion|number|amount|sum|figure)|number of)\b", re.I)
+_CURRENCY = r"(?:pounds?|dollars?|euros?|yuan|pence|cents?|yen|rupees?|francs?|roubles?|p)"
+_MONEY = re.compile(rf"[£$€¥]\s?\d|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|trillion)?\s?{_CURRENCY}\b", re.I)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_NOT_AMOUNT = re.compile(rf"\b(?:1[89]\d\d|20\d\d)\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b|"
+                         r"\b\d{1,2}[:.]\d\d\b|\b\d{4} GMT\b", re.I)
+_NAME_NUMBER = re.compile(r"(?<=\w\s)([A-Z][A-Za-z]*)\s\d+\b(?!\s*(?:%|m\b|bn\b|per\b))")  # 'Half Life 2', 'BBC Radio 1'
+_AMOUNT = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                     r"hundreds?|thousands?|millions?|billions?|half|dozens?)\b", re.I)
+
+
+_OPINION_Q = re.compile(r"\b(?:say|said|says|think|thought|describe|described|view|views|why|reasons?|feel|felt)\b", re.I)
+
+
+def _typed_lead(question: str, kind: str, cands: Sequence[Candidate], scores: Sequence[float],
+                passages: Sequence[Passage], cfg: ExtractiveConfig) -> int | None:
+    """The best sentence giving the kind of amount asked, if it answers nearly as well as the best sentence, or
+    comes from the best sentence's article and uses the question's own word for the amount ("cost", "paid")."""
+    best = max(range(len(cands)), key=lambda i: scores[i])
+    doc = passages[cands[best].passage].doc_id
+    word = amount_word(question)
+    typed = [i for i in range(len(cands)) if has_kind(cands[i].text, kind) and (
+        scores[i] >= cfg.typed_ratio * scores[best]
+        or (word is not None and passages[cands[i].passage].doc_id == doc and word.search(cands[i].text)))]
+    return max(typed, key=lambda i: scores[i]) if typed else None
+
+
+_STEMS = {"paid": "pa(?:y|id|ys|ying)", "pay": "pa(?:y|id|ys|ying)", "spent": "spen(?:d|t|ds|ding)",
+          "spend": "spen(?:d|t|ds|ding)", "owe": "ow(?:e|ed|es|ing)", "owed": "ow(?:e|ed|es|ing)"}
+
+
+def amount_word(question: str) -> re.Pattern | None:
+    """The question's own word for the amount it asks ("cost" in "how much did it cost"), as a pattern that
+    matches its other forms."""
+    m = _MONEY_Q.search(question)
+    word = next((g for g in m.groups() if g), None) if m else None
+    if word is None:
+        return None
+    word = word.lower()
+    word = word.split()[0]  # 'pay package'
+    stem = _STEMS.get(word) or re.escape(word if len(word) <= 5 else word[:-2]) + r"\w*"
+    return re.compile(rf"\b{stem}\b", re.I)
+
+
+def answer_kind(question: str) -> str | None:
+    """'money' for "how much did X pay / what price", 'amount' for other "how many/how much", else None.
+    "What did X say about the price" asks for words, not a sum."""
+    if _OPINION_Q.search(question) and not _AMOUNT_Q.search(question):
+        return None
+    if _MONEY_Q.search(question):
+        return "money"
+    return "amount" if _AMOUNT_Q.search(question) else None
+
+
+def has_kind(text: str, kind: str) -> bool:
+    """Whether a sentence gives the kind of answer asked: a sum of money, or an amount that is not a date, a time,
+    a year or the number in a name ('Half Life 2', 'Radio 1')."""
+    if kind == "money":
+        return bool(_MONEY.search(text))
+    return bool(_AMOUNT.search(_NOT_AMOUNT.sub(" ", _NAME_NUMBER.sub(r"\1", text))))
 
 
 def missing_specifics(question: str, article: str) -> list[str]:
