@@ -18,12 +18,15 @@ _SAY_RE = re.compile(
 
 def asked_speakers(question: str) -> list[str]:
     """People whose words the question asks about: 'What did Lei Jun say ...' -> ['Lei Jun']."""
-    if not _SAY_RE.search(question):
+    verb = _SAY_RE.search(question)
+    if not verb:
         return []
-    names = person_names(question)
+    # 'What did Connors say about the pressure on Andrew Murray?': the speaker is named before the verb
+    names = person_names(question[:verb.start()]) or person_names(question)
     if not names:  # a single capitalised surname: "What did Okafor say about fares?"
-        names = [w for w in re.findall(r"\b[A-Z][a-z][\w'-]+\b", question[1:]) if w.lower() not in _QUESTION_WORDS]
-    return names
+        words = re.findall(r"\b[A-Z][a-z][\w'’-]+\b", question[1:])
+        names = [w for w in dict.fromkeys(words) if w.lower() not in _QUESTION_WORDS and not re.search(r"['’]s$", w)]
+    return names  # a possessive ("Japan's debt") names what is spoken of, not who speaks
 
 
 _QUESTION_WORDS = {"what", "who", "how", "why", "when", "where", "which", "did", "does", "said", "say", "the"}

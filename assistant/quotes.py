@@ -27,8 +27,27 @@ _NOT_NAMES = {
 }
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
 _BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,([^,\"“”]{{2,140}}),)?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
-_AFTER_VERB = re.compile(rf"\b(?i:said|says|added|adds|according to|asked|wrote|explained|noted|argued|warned)\s+(?:the\s+[\w\s'-]{{0,40}}?\s)?({_NAME})")
+_AFTER_VERB = re.compile(r"\b(?i:said|says|added|adds|according to|asked|wrote|explained|noted|argued|warned)\s+"
+                         r"([^,.;:!?()“”\"]{1,120})")
 _NAME_RE = re.compile(_NAME)
+# words of a clause, not of a role: "said there was a chance John Smith..." names no speaker
+_CLAUSE_WORDS = {"there", "was", "were", "is", "are", "that", "would", "will", "it", "had", "has", "have", "could",
+                 "should", "may", "might", "be", "been", "not", "he", "she", "they", "we", "i", "this", "his", "her",
+                 "their", "to", "if", "when", "its", "so"}
+_FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|to|as|and|for|with|told|yesterday|today|last|this)\b")
+
+
+def _named_after_verb(clause: str) -> str | None:
+    """The speaker in the words after "said": 'director Kate Allen', 'Apple boss Steve Jobs', 'Connors'. A single
+    capitalised word followed by more words ('UK director ...', 'Britain would ...') is not taken for a name."""
+    for match in _NAME_RE.finditer(clause):
+        before = clause[:match.start()].split()
+        if len(before) > 5 or any(w.lower() in _CLAUSE_WORDS for w in before):
+            return None
+        name = match.group(0)
+        if " " in name.strip() or _FOLLOWS_NAME.match(clause[match.end():]):
+            return name
+    return None
 
 
 def clean_name(raw: str) -> str:
@@ -49,9 +68,10 @@ def attributed(sentence: str) -> list[str]:
     """Speaker mentions in one sentence as written: full names, surnames or a pronoun ('he', 'she')."""
     found: list[str] = []
     sentence = _QUOTED.sub(lambda m: "“…”", sentence)  # names inside a quote are not its speaker
-    for match in list(_BEFORE_VERB.finditer(sentence)) + list(_AFTER_VERB.finditer(sentence)):
-        name = clean_name(match.group(1))
-        apposition = match.group(2) if match.re is _BEFORE_VERB else None
+    mentions = [(m.group(1), m.group(2)) for m in _BEFORE_VERB.finditer(sentence)]
+    mentions += [(name, None) for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
+    for raw, apposition in mentions:
+        name = clean_name(raw)
         if apposition and _NAME_RE.fullmatch(apposition.strip()):
             name = clean_name(apposition)  # "The BBC's man in Jakarta, Rachel Harvey, told ..."
         word = name.split()[0] if name else ""

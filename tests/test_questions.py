@@ -18,3 +18,6 @@ def test_two_questions_in_one_are_split(question, parts):
 def test_the_person_asked_about_is_found():
     assert asked_speakers("What did Lei Jun say about chips?") == ["Lei Jun"]
     assert asked_speakers("How many buses will Halbrook buy?") == []
+    assert asked_speakers("What did Jimmy Connors say about the pressure on Andrew Murray?") == ["Jimmy Connors"]
+    assert asked_speakers("What was said by Jimmy Connors?") == ["Jimmy Connors"]
+    assert asked_speakers("According to the report, how large is Japan's debt?") == []

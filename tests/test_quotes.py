@@ -10,6 +10,15 @@ def test_attribution_forms():
     assert attributed('She posted a photo captioned "Adversity reveals strength".') == []
 
 
+def test_the_speaker_after_said_is_the_name_not_the_role_before_it():
+    assert attributed('"We need an inquiry," said director Kate Allen.') == ["Kate Allen"]
+    assert attributed('"Yes," said Apple boss Steve Jobs.') == ["Steve Jobs"]
+    assert attributed('"Fine," said Mr Brown yesterday.') == ["Brown"]
+    assert attributed('"We will," said Microsoft in a statement.') == ["Microsoft"]
+    assert attributed("Officials said Britain would win.") == []  # a country that does something, not a speaker
+    assert attributed("He said there was a chance John Smith would win.") == ["he"]
+
+
 def test_surnames_and_pronouns_resolve_within_the_article():
     text = ('Xiaomi founder Lei Jun spoke on Friday. Lei, the chief executive, said "nothing cannot be overcome". '
             'He added that revenue grew. Wang Xingxing, founder of Unitree, told Xi the team was born in China.')
