@@ -11,7 +11,7 @@ _VERBS = (
     r"stressed|stresses|declared|declares|announced|announces|acknowledged|continued|asked|asks|replied|"
     r"suggested|suggests|believes|believed|predicted|predicts|conceded|concedes|emphasised|emphasized|"
     r"maintained|maintains|revealed|reveals|confirmed|confirms|recalled|remarked|observed|pointed out|"
-    r"exclaimed|exclaims|joked|jokes|quipped|described|describes|insisted|boasted|conceded|"
+    r"exclaimed|exclaims|joked|jokes|quipped|described|describes|insisted|boasted|conceded|thinks|"
     r"was quoted as saying|is quoted as saying|told reporters|said in a statement"
 )
 _PRONOUNS = {"he", "she", "they"}
@@ -27,14 +27,17 @@ _NOT_NAMES = {
 }
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
 _BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,([^,\"“”]{{2,140}}),)?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
-_AFTER_VERB = re.compile(r"\b(?i:said|says|added|adds|according to|asked|wrote|explained|noted|argued|warned)\s+"
+_AFTER_VERB = re.compile(r"\b(?i:said|says|added|adds|according to|asked|asks|wrote|writes|explained|explains|noted|"
+                         r"notes|argued|argues|warned|warns|insisted|insists|admitted|admits|claimed|claims|"
+                         r"stressed|stresses|declared|continued|continues|replied|replies|recalled|recalls|remarked|"
+                         r"observed|exclaimed|joked|quipped|concluded|concludes|conceded|concedes|countered)\s+"
                          r"([^,.;:!?()“”\"]{1,120})")
 _NAME_RE = re.compile(_NAME)
 # words of a clause, not of a role: "said there was a chance John Smith..." names no speaker
 _CLAUSE_WORDS = {"there", "was", "were", "is", "are", "that", "would", "will", "it", "had", "has", "have", "could",
                  "should", "may", "might", "be", "been", "not", "he", "she", "they", "we", "i", "this", "his", "her",
                  "their", "to", "if", "when", "its", "so"}
-_FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|to|as|and|for|with|told|yesterday|today|last|this)\b")
+_FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|as|and|for|with|told|yesterday|today|last|this)\b")
 
 
 def _named_after_verb(clause: str) -> str | None:
@@ -88,7 +91,7 @@ def person_names(text: str) -> list[str]:
     """Multi-word capitalised names in a text, in order of first appearance (a crude but local NER)."""
     names: list[str] = []
     for match in _NAME_RE.finditer(text):
-        name = clean_name(match.group(0))
+        name = clean_name(re.split(r"['’]s\s+", match.group(0))[-1])  # "Screen International's Mike Goodridge"
         words = name.split()
         titled = [i for i, w in enumerate(words) if _TITLES.match(w + " ") or w in _NOT_NAMES]
         if titled:

@@ -17,6 +17,12 @@ def test_the_speaker_after_said_is_the_name_not_the_role_before_it():
     assert attributed('"We will," said Microsoft in a statement.') == ["Microsoft"]
     assert attributed("Officials said Britain would win.") == []  # a country that does something, not a speaker
     assert attributed("He said there was a chance John Smith would win.") == ["he"]
+    assert attributed('"That\'s just Kelly," explains Cram.') == ["Cram"]
+    assert attributed('"Why?" asked Smith to nobody.') == []  # Smith may be asked, not asking
+
+
+def test_a_possessive_names_an_organisation_not_a_person():
+    assert person_names("Screen International's US editor Mike Goodridge thinks so.") == ["Mike Goodridge"]
 
 
 def test_surnames_and_pronouns_resolve_within_the_article():
