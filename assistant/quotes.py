@@ -11,7 +11,7 @@ _VERBS = (
     r"stressed|stresses|declared|declares|announced|announces|acknowledged|continued|asked|asks|replied|"
     r"suggested|suggests|believes|believed|predicted|predicts|conceded|concedes|emphasised|emphasized|"
     r"maintained|maintains|revealed|reveals|confirmed|confirms|recalled|remarked|observed|pointed out|"
-    r"exclaimed|exclaims|joked|jokes|quipped|described|describes|insisted|boasted|conceded|thinks|"
+    r"exclaimed|exclaims|joked|jokes|quipped|described|describes|insisted|boasted|conceded|thinks|remarks|"
     r"was quoted as saying|is quoted as saying|told reporters|said in a statement"
 )
 _PRONOUNS = {"he", "she", "they"}
@@ -26,13 +26,20 @@ _NOT_NAMES = {
     "Officials", "Analysts", "Experts", "Critics", "Police", "Government", "Company", "Firm",
 }
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
-_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,([^,\"“”]{{2,140}}),)?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
+_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey|the \d+-year-old)(?:,([^,\"“”]{{2,140}}),)?,?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
 _AFTER_VERB = re.compile(r"\b(?i:said|says|added|adds|according to|asked|asks|wrote|writes|explained|explains|noted|"
                          r"notes|argued|argues|warned|warns|insisted|insists|admitted|admits|claimed|claims|"
                          r"stressed|stresses|declared|continued|continues|replied|replies|recalled|recalls|remarked|"
                          r"observed|exclaimed|joked|quipped|concluded|concludes|conceded|concedes|countered)\s+"
                          r"([^,.;:!?()“”\"]{1,120})")
 _NAME_RE = re.compile(_NAME)
+_LEADING = {"But", "And", "Or", "However", "Meanwhile", "Yet", "So", "Now", "Then", "Also", "Instead", "Still",
+            "Earlier", "Later", "Separately", "Afterwards", "Indeed", "Speaking", "Asked"}
+# "..., said one of their lawyers, Michalis Dimitrakopoulos."
+_AFTER_VERB_APPOSITION = re.compile(rf"\b(?i:said|says|added|adds|according to|explained|explains)\s+"
+                                    rf"(the|one|a|an)\b[^,.;:!?()“”\"]{{1,60}},\s*({_NAME})(?=\s*(?:[.;,]|$))")
+# "Brentford boss Martin Allen: "We are the underdogs."" (a list of reactions)
+_COLON_SPEAKER = re.compile(rf"^[\s\-–•]*(?:[\w'’-]+\s+){{0,5}}?({_NAME})\s*:\s*[“\"]")
 # words of a clause, not of a role: "said there was a chance John Smith..." names no speaker
 _CLAUSE_WORDS = {"there", "was", "were", "is", "are", "that", "would", "will", "it", "had", "has", "have", "could",
                  "should", "may", "might", "be", "been", "not", "he", "she", "they", "we", "i", "this", "his", "her",
@@ -47,7 +54,9 @@ def _named_after_verb(clause: str) -> str | None:
         before = clause[:match.start()].split()
         if len(before) > 5 or any(w.lower() in _CLAUSE_WORDS for w in before):
             return None
-        name = match.group(0)
+        name, rest = match.group(0), clause[match.end():].split()
+        if rest and rest[0].lower() in _CLAUSE_WORDS | {"did", "does", "do", "can", "must"}:
+            return None  # 'claimed Mr Griffiths was one of its leaders': the subject of what was said
         if " " in name.strip() or _FOLLOWS_NAME.match(clause[match.end():]):
             return name
     return None
@@ -72,14 +81,20 @@ def attributed(sentence: str) -> list[str]:
     found: list[str] = []
     sentence = _QUOTED.sub(lambda m: "“…”", sentence)  # names inside a quote are not its speaker
     mentions = [(m.group(1), m.group(2)) for m in _BEFORE_VERB.finditer(sentence)]
+    mentions += [(m.group(1), None) for m in _COLON_SPEAKER.finditer(sentence) if " " in m.group(1).strip()]
     mentions += [(name, None) for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
+    mentions += [(m.group(2), None) for m in _AFTER_VERB_APPOSITION.finditer(sentence)]
     for raw, apposition in mentions:
         name = clean_name(raw)
+        while name.split(" ", 1)[0] in _LEADING and " " in name:
+            name = name.split(" ", 1)[1]  # "But Houllier told ..."
         if apposition and _NAME_RE.fullmatch(apposition.strip()):
             name = clean_name(apposition)  # "The BBC's man in Jakarta, Rachel Harvey, told ..."
         word = name.split()[0] if name else ""
         if not name or word in _NOT_NAMES and name.lower() not in _PRONOUNS:
             continue
+        if re.fullmatch(r"the \d+-year-old", name):
+            name = "he"  # the person last named (a pronoun's gender does not matter here)
         if name.lower() in _PRONOUNS:
             name = name.lower()
         if name not in found:
@@ -122,9 +137,13 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
     full_names = list(dict.fromkeys([*person_names(text), *known]))
     last_speaker = last_named = ""
     out: list[tuple[str, ...]] = []
-    for start, end in spans:
+    inside = quoted_openings(text, spans)
+    for k, (start, end) in enumerate(spans):
         sentence = text[start:end]
         speakers = []
+        if inside[k]:  # a quote goes on from the sentence before: its words up to the closing mark are the quote's
+            closing = re.search(r"[\"”]", sentence)
+            sentence = "“…”" + sentence[closing.end():] if closing else ""
         for mention in attributed(sentence):
             name = (last_speaker or last_named) if mention in _PRONOUNS else resolve(mention, full_names)
             if name and name not in speakers:
@@ -141,6 +160,50 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             named = person_names(sentence)
             if named:
                 last_named = named[0]
+    return _share_within_quotes(out, inside)
+
+
+def _share_within_quotes(speakers: list[tuple[str, ...]], inside: Sequence[bool]) -> list[tuple[str, ...]]:
+    """Every sentence of one quote that runs over several sentences has the quote's speaker, who is often named
+    only at its end ('"We lost. It hurts," he said.') or only at its start."""
+    out = list(speakers)
+    k = 0
+    while k < len(out):
+        end = k + 1
+        while end < len(out) and inside[end]:
+            end += 1
+        who = next((s for s in out[k:end] if s), ())
+        for j in range(k, end):
+            out[j] = out[j] or who
+        k = end
+    return out
+
+
+def quoted_openings(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+    """For each sentence, whether it starts inside a quote opened by an earlier sentence. A sentence that opens
+    with a mark while a quote is open goes on with it (a quote over several paragraphs reopens each, and some
+    texts have lost their paragraph breaks); a new paragraph that does not, ends it (the mark was stray)."""
+    out: list[bool] = []
+    inside = False
+    previous_end = 0
+    for start, end in spans:
+        sentence = text[start:end]
+        new_paragraph = "\n" in text[previous_end:start]
+        skip = 0
+        opening = _OPENS_QUOTE.match(sentence)
+        if inside and opening and not sentence.lstrip().startswith("‘"):
+            skip = opening.end()  # the quote's next paragraph (or sentence) reopens with a mark
+        elif inside and new_paragraph:
+            inside = False
+        out.append(inside)
+        for ch in sentence[skip:]:
+            if ch == '"':
+                inside = not inside
+            elif ch == "“":
+                inside = True
+            elif ch == "”":
+                inside = False
+        previous_end = end
     return out
 
 

@@ -19,10 +19,23 @@ def test_the_speaker_after_said_is_the_name_not_the_role_before_it():
     assert attributed("He said there was a chance John Smith would win.") == ["he"]
     assert attributed('"That\'s just Kelly," explains Cram.') == ["Cram"]
     assert attributed('"Why?" asked Smith to nobody.') == []  # Smith may be asked, not asking
+    assert attributed('But Houllier told BBC Sport: "He is a good coach."') == ["Houllier"]
+    assert attributed('"Soon," said one of their lawyers, Michalis Dimitrakopoulos.') == ["Michalis Dimitrakopoulos"]
+    assert attributed('- Southampton boss Harry Redknapp: "We know they can give us problems."') == ["Harry Redknapp"]
+    assert attributed('"It was easy," the 34-year-old told the website.') == ["he"]
+    assert attributed("Police claimed Mr Griffiths was a leader but his lawyer, Antony Townsden, told the BBC it was "
+                      'a laughable suggestion and added: "He was living on welfare.') == ["Antony Townsden"]
 
 
 def test_a_possessive_names_an_organisation_not_a_person():
     assert person_names("Screen International's US editor Mike Goodridge thinks so.") == ["Mike Goodridge"]
+
+
+def test_a_quote_over_several_sentences_has_one_speaker():
+    text = ('Gerrard added: "He is a great player. He scores goals in the league. "We would be getting a great '
+            'player." The club said nothing. "It was good. It was fun," said Maria Okafor. "Really."')
+    spans = split_sentences(text)
+    assert sentence_speakers(text, spans) == [("Gerrard",)] * 3 + [()] + [("Maria Okafor",)] * 3
 
 
 def test_surnames_and_pronouns_resolve_within_the_article():

@@ -222,7 +222,23 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
         words = _complete_quotes(cands, picked, speakers, words, cfg.max_words)
     if cfg.follow_words:
         words = _follow_best(cands, picked, best, words, cfg.follow_words)
+    _fill_gaps(cands, picked, words, cfg.max_words)
     return reading_order(cands, picked)
+
+
+def _fill_gaps(cands: Sequence[Candidate], picked: list[int], words: int, budget: int) -> int:
+    """Two chosen sentences of a story with one sentence between them are read with it: a quote's middle line
+    ("I have a new slogan. Vote Blair, Get Brown. That's what I tell people") or the step of an argument."""
+    index = {c.key: i for i, c in enumerate(cands)}
+    keys = {cands[i].key for i in picked}
+    for i in list(picked):
+        run, order = cands[i].key
+        middle = index.get((run, order + 1))
+        if (run, order + 2) in keys and middle is not None and middle not in picked and \
+                words + cands[middle].words <= budget:
+            picked.append(middle)
+            words += cands[middle].words
+    return words
 
 
 def _follow_best(cands: Sequence[Candidate], picked: list[int], best: int, words: int, budget: int) -> int:
