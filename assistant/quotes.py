@@ -44,6 +44,9 @@ _COLON_SPEAKER = re.compile(rf"^[\s\-–•]*(?:[\w'’-]+\s+){{0,5}}?({_NAME})\
 _CLAUSE_WORDS = {"there", "was", "were", "is", "are", "that", "would", "will", "it", "had", "has", "have", "could",
                  "should", "may", "might", "be", "been", "not", "he", "she", "they", "we", "i", "this", "his", "her",
                  "their", "to", "if", "when", "its", "so"}
+# 'according to a report from the People's Daily', 'said a spokesman for Microsoft': a source, not who speaks
+_SOURCE_WORDS = {"a", "an", "report", "reports", "statement", "spokesman", "spokeswoman", "spokesperson", "from", "by",
+                 "for", "figures", "data", "study", "survey"}
 _FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|as|and|for|with|told|yesterday|today|last|this)\b")
 
 
@@ -52,7 +55,7 @@ def _named_after_verb(clause: str) -> str | None:
     capitalised word followed by more words ('UK director ...', 'Britain would ...') is not taken for a name."""
     for match in _NAME_RE.finditer(clause):
         before = clause[:match.start()].split()
-        if len(before) > 5 or any(w.lower() in _CLAUSE_WORDS for w in before):
+        if len(before) > 5 or any(w.lower() in _CLAUSE_WORDS | _SOURCE_WORDS for w in before):
             return None
         name, rest = match.group(0), clause[match.end():].split()
         if rest and rest[0].lower() in _CLAUSE_WORDS | {"did", "does", "do", "can", "must"}:

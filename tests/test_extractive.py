@@ -63,6 +63,7 @@ def test_the_kind_of_answer_a_question_asks_for():
     assert answer_kind("By how much did the central bank cut its rate?") == "amount"
     assert answer_kind("What did Brown say about the price of oil?") is None  # asks for words, not a sum
     assert answer_kind("Who won the match?") is None
+    assert answer_kind("How old is the Xiaomi founder?") == "age"
 
 
 def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():
@@ -78,3 +79,6 @@ def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():
         assert not has_kind(no_amount, "amount"), no_amount
     assert has_kind("It will cost 4.6 billion euros.", "money") and has_kind("Tickets cost 50p.", "money")
     assert not has_kind("It will power 1.1 million homes.", "money")  # a count, not a sum
+    for age in ("The 54-year-old billionaire posted.", "Isinbayeva, 22, has set 10 records.", "He left aged 16."):
+        assert has_kind(age, "age"), age
+    assert not has_kind("He has set 10 records in 22 years.", "age")

@@ -23,6 +23,7 @@ def test_the_speaker_after_said_is_the_name_not_the_role_before_it():
     assert attributed('"Soon," said one of their lawyers, Michalis Dimitrakopoulos.') == ["Michalis Dimitrakopoulos"]
     assert attributed('- Southampton boss Harry Redknapp: "We know they can give us problems."') == ["Harry Redknapp"]
     assert attributed('"It was easy," the 34-year-old told the website.') == ["he"]
+    assert attributed("Ren told Xi that worries had eased, according to a report from the People's Daily.") == ["Ren"]
     assert attributed("Police claimed Mr Griffiths was a leader but his lawyer, Antony Townsden, told the BBC it was "
                       'a laughable suggestion and added: "He was living on welfare.') == ["Antony Townsden"]
 

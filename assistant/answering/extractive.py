@@ -49,6 +49,7 @@ class ExtractiveConfig:
     shortlist: int = 12  # sentences embedded per answer (the best by cheap signals)
     follow_words: int = 80  # add the sentence after the best one while the answer stays within this many words
     typed_ratio: float = 0.8  # "how much/how many": a sentence with an amount leads if it scores this share of the best
+    money_ratio: float = 0.75  # ... and a sentence with a sum of money, when a sum is asked (the rarer, surer kind)
 
 
 @dataclass(frozen=True)
@@ -343,9 +344,11 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
 
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
-_MONEY_Q = re.compile(r"(?<!by )\bhow much (?:money|cash|compensation|funding|aid)\b|(?<!by )\bhow much\b(?:\W+\w+){0,6}?\W+"
+_MONEY_Q = re.compile(r"(?<!by )\bhow much (?:\w+ ){0,2}(?:money|cash|compensation|funding|funds|aid|investment|profit|revenue|"
+                      r"income|debt|tax|prize money)\b|(?<!by )\bhow much\b(?:\W+\w+){0,6}?\W+"
                       r"(pay|paid|cost|costs|spend|spent|raised?|earn|earned|invest|invested|pledged?|charged?|worth|"
-                      r"fetch(?:ed)?|owed?)\b|\bwhat(?:\W+\w+){0,8}?\W+(price|salary|wages?|pay package|fee|fine|budget|"
+                      r"fetch(?:ed)?|owed?|pocket(?:s|ed)?|commit(?:s|ted)?|donated?|borrow(?:s|ed)?|bid|sold for|"
+                      r"receive[sd]?|award(?:s|ed)?)\b|\bwhat(?:\W+\w+){0,8}?\W+(price|salary|wages?|pay package|fee|fine|budget|"
                       r"valuation|compensation)\b", re.I)
 _AMOUNT_Q = re.compile(r"\b(?:how (?:many|much)|what (?:percentage|proportion|number|amount|sum|figure)|number of)\b", re.I)
 _CURRENCY = r"(?:pounds?|dollars?|euros?|yuan|pence|cents?|yen|rupees?|francs?|roubles?|p)"
@@ -358,19 +361,23 @@ _AMOUNT = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|elev
                      r"hundreds?|thousands?|millions?|billions?|half|dozens?)\b", re.I)
 
 
+_AGE_Q = re.compile(r"\bhow old\b|\b(?:at )?what age\b", re.I)
+_AGE = re.compile(r"\b\d{1,3}-year-old\b|\b\d{1,3} years? old\b|\baged \d{1,3}\b|\bage of \d{1,3}\b|"
+                  r"[A-Z][a-z]+,\s\d{1,3},|\b[A-Z][a-z]+ \(\d{1,3}\)")
 _OPINION_Q = re.compile(r"\b(?:say|said|says|think|thought|describe|described|view|views|why|reasons?|feel|felt)\b", re.I)
 
 
 def _typed_lead(question: str, kind: str, cands: Sequence[Candidate], scores: Sequence[float],
                 passages: Sequence[Passage], cfg: ExtractiveConfig) -> int | None:
     """The best sentence giving the kind of amount asked, if it answers nearly as well as the best sentence, or
-    comes from the best sentence's article and uses the question's own word for the amount ("cost", "paid")."""
+    comes from the best sentence's article and uses the question's own word for the amount ("cost", "paid") or
+    gives an age (an age in the article that best answers "how old is X" is X's)."""
     best = max(range(len(cands)), key=lambda i: scores[i])
     doc = passages[cands[best].passage].doc_id
     word = amount_word(question)
     typed = [i for i in range(len(cands)) if has_kind(cands[i].text, kind) and (
-        scores[i] >= cfg.typed_ratio * scores[best]
-        or (word is not None and passages[cands[i].passage].doc_id == doc and word.search(cands[i].text)))]
+        scores[i] >= (cfg.money_ratio if kind == "money" else cfg.typed_ratio) * scores[best]
+        or (passages[cands[i].passage].doc_id == doc and (kind == "age" or word and word.search(cands[i].text))))]
     return max(typed, key=lambda i: scores[i]) if typed else None
 
 
@@ -392,10 +399,13 @@ def amount_word(question: str) -> re.Pattern | None:
 
 
 def answer_kind(question: str) -> str | None:
-    """'money' for "how much did X pay / what price", 'amount' for other "how many/how much", else None.
+    """'money' for "how much did X pay / what price", 'age' for "how old", 'amount' for other "how many/how much",
+    else None.
     "What did X say about the price" asks for words, not a sum."""
     if _OPINION_Q.search(question) and not _AMOUNT_Q.search(question):
         return None
+    if _AGE_Q.search(question):
+        return "age"
     if _MONEY_Q.search(question):
         return "money"
     return "amount" if _AMOUNT_Q.search(question) else None
@@ -406,6 +416,8 @@ def has_kind(text: str, kind: str) -> bool:
     a year or the number in a name ('Half Life 2', 'Radio 1')."""
     if kind == "money":
         return bool(_MONEY.search(text))
+    if kind == "age":
+        return bool(_AGE.search(text))
     return bool(_AMOUNT.search(_NOT_AMOUNT.sub(" ", _NAME_NUMBER.sub(r"\1", text))))
 
 
