@@ -71,12 +71,15 @@ def clean_name(raw: str) -> str:
     return name
 
 
+_OPENS_QUOTE = re.compile(r"^\s*[“\"‘]")
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady)\.? [A-Z]")  # someone else named
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’(?!\w)")
 _VERB_RE = re.compile(rf"\b(?:{_VERBS})\b")
 
 
 def has_quote(sentence: str) -> bool:
-    return bool(_QUOTED.search(sentence))
+    """Quoted words in it, or it opens a quote that goes on past it ('"We lost. It hurts," he said.')."""
+    return bool(_QUOTED.search(sentence) or _OPENS_QUOTE.match(sentence))
 
 
 def attributed(sentence: str) -> list[str]:
@@ -127,7 +130,7 @@ def resolve(mention: str, full_names: Sequence[str]) -> str:
     return matches[0] if len(set(matches)) == 1 else mention
 
 
-_OPENS_QUOTE = re.compile(r"^\s*[“\"‘]")
+
 _COLON_QUOTE = re.compile(r":\s*[“\"‘]")
 
 
@@ -151,7 +154,8 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             name = (last_speaker or last_named) if mention in _PRONOUNS else resolve(mention, full_names)
             if name and name not in speakers:
                 speakers.append(name)
-        if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence):
+        if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence) and \
+                not _TITLED.search(_QUOTED.sub("", sentence)):
             speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
         previous = out[-1] if out else ()
         if not speakers and previous and _OPENS_QUOTE.match(sentence):
