@@ -231,6 +231,7 @@ class Assistant:
         retriever = self.retriever
         vector = self.embedder.embed_query(query)
         passages = retriever.retrieve(query, top_k=top_k or self.settings.top_k, query_vector=vector)
+        passages = retriever.with_next(passages)
         backend = self.backend
         raw = ""
         if backend == "openai" and passages:

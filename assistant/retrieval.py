@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank, near-duplicates collapsed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -22,6 +22,7 @@ class RetrievalConfig:
     keyword_weight: float = 1.0
     speaker_boost: float = 0.5  # in units of a rank-1 RRF score, for passages where the asked-about person speaks
     extra_per_part: int = 2  # a two-part question gets this many more passages, so each part has its own share
+    followers: int = 3  # the chunk after each of the best few passages is read too (see Retriever.with_next)
 
 
 def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:
@@ -38,6 +39,22 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.config = config or RetrievalConfig()
+
+    def with_next(self, passages: Sequence[Passage], first: int | None = None) -> list[Passage]:
+        """The passages, then the chunk that follows each of the first few in its article when it was not retrieved
+        itself: the figure, or the rest of a quote, often comes just after the words that match the question."""
+        first = self.config.followers if first is None else first
+        have = {p.chunk_id for p in passages}
+        extra: list[Passage] = []
+        rows_of: dict[str, list] = {}
+        for p in passages[:first]:
+            rows = rows_of.setdefault(p.doc_id, self.store.chunks_of(p.doc_id))
+            nxt = next((r for r in rows if r.start >= p.end), None)
+            if nxt is not None and nxt.chunk_id not in have:
+                have.add(nxt.chunk_id)
+                extra.append(replace(p, text=nxt.text, chunk_id=nxt.chunk_id, start=nxt.start, end=nxt.end,
+                                     speakers=nxt.speakers, dense=0.0, keyword=0.0))
+        return [*passages, *extra]
 
     def retrieve(self, question: str, top_k: int = 10, query_vector: np.ndarray | None = None) -> list[Passage]:
         """The best passages; a two-part question gets the best of each part, interleaved (and a few more)."""

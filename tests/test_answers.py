@@ -85,3 +85,18 @@ def test_how_much_is_answered_with_a_sum_or_not_at_all(sample_assistant):
     ungated.config = ExtractiveConfig(typed_ratio=0)
     assert ungated.sentences(ransom, sample_assistant.retrieve(ransom))
     assert not any("4.6 billion" in s for s in ungated.sentences(cost, sample_assistant.retrieve(cost)))
+
+
+def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
+    retriever = sample_assistant.retriever
+    passages = retriever.retrieve("Greyhaven wind farm: how many turbines, and how many homes will it power?")
+    last = {p.doc_id: max(c.start for c in sample_assistant.store.chunks_of(p.doc_id)) for p in passages}
+    passages = [next(p for p in passages if p.start < last[p.doc_id])]  # a chunk with one after it
+    more = retriever.with_next(passages, first=1)
+    assert more[0] == passages[0] and len(more) == 2
+    follower = more[1]
+    assert follower.doc_id == passages[0].doc_id and follower.start >= passages[0].end
+    body = sample_assistant.article_text(follower.doc_id)
+    assert follower.text in body
+    assert retriever.with_next(more, first=2)[:2] == more[:2]  # nothing twice
+    assert len({p.chunk_id for p in retriever.with_next(more, first=2)}) == len(retriever.with_next(more, first=2))

@@ -381,13 +381,17 @@ def _typed_lead(question: str, kind: str, cands: Sequence[Candidate], scores: Se
     return max(typed, key=lambda i: scores[i]) if typed else None
 
 
-_STEMS = {"paid": "pa(?:y|id|ys|ying)", "pay": "pa(?:y|id|ys|ying)", "spent": "spen(?:d|t|ds|ding)",
-          "spend": "spen(?:d|t|ds|ding)", "owe": "ow(?:e|ed|es|ing)", "owed": "ow(?:e|ed|es|ing)"}
+_PAY = "pa(?:y|id|ys|ying)|earn\\w*|salary|wages?"
+_PRICE = "pric\\w*|cost\\w*|sell\\w*|sold|sale|retail\\w*"
+_STEMS = {"paid": _PAY, "pay": _PAY, "salary": _PAY, "wage": _PAY, "wages": _PAY, "earn": _PAY, "earned": _PAY,
+          "spent": "spen(?:d|t|ds|ding)", "spend": "spen(?:d|t|ds|ding)", "owe": "ow(?:e|ed|es|ing)",
+          "owed": "ow(?:e|ed|es|ing)", "price": _PRICE, "cost": _PRICE, "costs": _PRICE, "fee": "fees?|pa(?:y|id)",
+          "fetch": _PRICE, "fetched": _PRICE, "worth": "worth|valu\\w*"}
 
 
 def amount_word(question: str) -> re.Pattern | None:
     """The question's own word for the amount it asks ("cost" in "how much did it cost"), as a pattern that
-    matches its other forms."""
+    matches its other forms and the words news uses for the same sum ("price": "will cost", "sells for")."""
     m = _MONEY_Q.search(question)
     word = next((g for g in m.groups() if g), None) if m else None
     if word is None:
@@ -395,7 +399,7 @@ def amount_word(question: str) -> re.Pattern | None:
     word = word.lower()
     word = word.split()[0]  # 'pay package'
     stem = _STEMS.get(word) or re.escape(word if len(word) <= 5 else word[:-2]) + r"\w*"
-    return re.compile(rf"\b{stem}\b", re.I)
+    return re.compile(rf"\b(?:{stem})\b", re.I)
 
 
 def answer_kind(question: str) -> str | None:
