@@ -80,6 +80,9 @@ def test_how_much_is_answered_with_a_sum_or_not_at_all(sample_assistant):
     assert "4.6 billion euros" in sample_assistant.ask(cost).text
     refused = sample_assistant.ask(ransom)
     assert refused.abstained and refused.citations == []
+    # an article that never mentions what is counted does not count it, whatever numbers it has
+    assert sample_assistant.ask("How many moons does the Greyhaven wind farm have?").abstained
+    assert not sample_assistant.ask("How many turbines will the Greyhaven wind farm have?").abstained
     # the gate decides: without it, sentences that share words but give no sum would stand in for an answer
     ungated = sample_assistant.extractive
     ungated.config = ExtractiveConfig(typed_ratio=0)

@@ -82,3 +82,12 @@ def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():
     for age in ("The 54-year-old billionaire posted.", "Isinbayeva, 22, has set 10 records.", "He left aged 16."):
         assert has_kind(age, "age"), age
     assert not has_kind("He has set 10 records in 22 years.", "age")
+
+
+def test_what_how_many_counts():
+    from assistant.answering.extractive import counted_things
+
+    assert counted_things("How many moons does Jupiter have?") == ["moon"]
+    assert counted_things("How many copies did the album sell?") == ["cop(?:y|ie)"]
+    assert counted_things("How many of his previous matches against Santoro had he won?") == ["previou", "matche"]
+    assert counted_things("How many times has she won?") == [] and counted_things("Who won?") == []

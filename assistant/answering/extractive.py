@@ -336,11 +336,34 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
         scores = list(scores)
         scores[lead] = max(scores) + 1e-6
         picked = choose(cands, scores, vectors, question, passages, cfg)
-    if article_text is not None and _YEAR.search(question):  # fetch the article only when a year is asked
+    counted = counted_things(question)
+    if article_text is not None and (_YEAR.search(question) or counted):  # fetch the article only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
-        if missing_specifics(question, article_text(best_doc)):
+        article = article_text(best_doc).lower()
+        if _YEAR.search(question) and missing_specifics(question, article):
             return []  # "... in 2024?" answered from an article about 2023 is not an answer
+        if counted and not any(re.search(rf"\b{w}", article) for w in counted):
+            return []  # "how many moons": an article that never mentions moons does not count them
     return picked
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+(?:the|his|her|its|their|these|those)\s+)?((?:[\w'’-]+\s+){0,3})", re.I)
+_NOT_COUNTED = {"did", "do", "does", "were", "was", "are", "is", "have", "has", "had", "will", "would", "could", "can",
+                "of", "in", "at", "on", "for", "to", "from", "by", "with", "the", "a", "an", "there", "times", "against",
+                "about", "over", "under", "into", "during", "after", "before", "since", "per"}
+
+
+def counted_things(question: str) -> list[str]:
+    """What "how many" counts, as patterns of word beginnings: 'how many moons does Jupiter have' -> ['moon']."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return []
+    words: list[str] = []
+    for w in re.findall(r"[a-z]+", m.group(1).lower()):
+        if w in _NOT_COUNTED:
+            break
+        words.append(w[:-3] + "(?:y|ie)" if w.endswith("ies") else w[:-1] if w.endswith("s") and len(w) > 3 else w)
+    return words
 
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
