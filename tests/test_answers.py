@@ -103,3 +103,9 @@ def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
     assert follower.text in body
     assert retriever.with_next(more, first=2)[:2] == more[:2]  # nothing twice
     assert len({p.chunk_id for p in retriever.with_next(more, first=2)}) == len(retriever.with_next(more, first=2))
+
+
+def test_what_did_x_say_is_not_answered_from_an_article_that_never_names_x(sample_assistant):
+    assert sample_assistant.ask("What did Angela Merkel say about the Greyhaven wind farm?").abstained
+    answer = sample_assistant.ask("What did Peter Aalders say about the Greyhaven wind farm?")
+    assert not answer.abstained and "Aalders" in answer.text

@@ -336,10 +336,13 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
         scores = list(scores)
         scores[lead] = max(scores) + 1e-6
         picked = choose(cands, scores, vectors, question, passages, cfg)
-    counted = counted_things(question)
-    if article_text is not None and (_YEAR.search(question) or counted):  # fetch the article only when needed
+    counted, speakers = counted_things(question), asked_speakers(question)
+    if article_text is not None and (_YEAR.search(question) or counted or speakers):  # fetch it only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
         article = article_text(best_doc).lower()
+        if speakers and not any(re.search(rf"\b{re.escape(w.lower())}\b", article)
+                                for name in speakers for w in name.split() if len(w) > 2):
+            return []  # "what did X say": an article that never names X does not say
         if _YEAR.search(question) and missing_specifics(question, article):
             return []  # "... in 2024?" answered from an article about 2023 is not an answer
         if counted and not any(re.search(rf"\b{w}", article) for w in counted):
