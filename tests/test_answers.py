@@ -109,3 +109,8 @@ def test_what_did_x_say_is_not_answered_from_an_article_that_never_names_x(sampl
     assert sample_assistant.ask("What did Angela Merkel say about the Greyhaven wind farm?").abstained
     answer = sample_assistant.ask("What did Peter Aalders say about the Greyhaven wind farm?")
     assert not answer.abstained and "Aalders" in answer.text
+
+
+def test_a_question_about_someone_no_article_names_is_not_answered(sample_assistant):
+    assert sample_assistant.ask("When did Jeff Bezos visit the Greyhaven wind farm site?").abstained
+    assert not sample_assistant.ask("When did Peter Aalders speak about the Greyhaven wind farm?").abstained

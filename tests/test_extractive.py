@@ -91,3 +91,17 @@ def test_what_how_many_counts():
     assert counted_things("How many copies did the album sell?") == ["cop(?:y|ie)"]
     assert counted_things("How many of his previous matches against Santoro had he won?") == ["previou", "matche"]
     assert counted_things("How many times has she won?") == [] and counted_things("Who won?") == []
+
+
+def test_scoring_does_not_depend_on_the_hash_seed():
+    # Answers once changed between processes: words were taken from a set "in order". Each seed is a process.
+    import os
+    import subprocess
+    import sys
+
+    code = ("from assistant.answering.extractive import _number_near, term_weights\n"
+            "print(_number_near('The plant employs 2,000 staff making cordless phones', {'staff'}),"
+            " list(term_weights('How many cordless phones do staff at the Siemens plant make?', [], None)))")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(8)}
+    assert len(runs) == 1 and runs.pop().startswith("True")

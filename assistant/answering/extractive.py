@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from ..chunking import split_sentences
-from ..quotes import has_quote, mentions_person, sentence_speakers
+from ..quotes import has_quote, mentions_person, person_names, sentence_speakers
 from ..questions import asked_speakers, split_question, topic_of
 from ..types import Passage
 from .citations import NOT_FOUND, content_words
@@ -130,11 +130,11 @@ def term_weights(question: str, cands: Sequence[Candidate], idf: Idf | None) -> 
         terms -= speaker_words
     if idf is not None:
         weights = dict(idf(sorted(terms)))
-        weights = {t: weights.get(t, 0.0) for t in terms}
+        weights = {t: weights.get(t, 0.0) for t in sorted(terms)}  # sorted: sums must not depend on hash order
     else:
         docs = [_stems(content_words(c.text)) for c in cands]
         n = len(docs) + 1
-        weights = {t: math.log(1 + n / (1 + sum(1 for d in docs if _stem(t) in d))) for t in terms}
+        weights = {t: math.log(1 + n / (1 + sum(1 for d in docs if _stem(t) in d))) for t in sorted(terms)}
     topic = question_terms(topic_of(question))
     if topic:  # "what did X, who runs Z, say about Y": Y matters more than the words describing X
         weights = {t: w * (TOPIC_BOOST if t in topic else 1 / TOPIC_BOOST) for t, w in weights.items()}
@@ -336,13 +336,13 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
         scores = list(scores)
         scores[lead] = max(scores) + 1e-6
         picked = choose(cands, scores, vectors, question, passages, cfg)
-    counted, speakers = counted_things(question), asked_speakers(question)
-    if article_text is not None and (_YEAR.search(question) or counted or speakers):  # fetch it only when needed
+    counted, named = counted_things(question), asked_speakers(question) or person_names(question)
+    if article_text is not None and (_YEAR.search(question) or counted or named):  # fetch it only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
         article = article_text(best_doc).lower()
-        if speakers and not any(re.search(rf"\b{re.escape(w.lower())}\b", article)
-                                for name in speakers for w in name.split() if len(w) > 2):
-            return []  # "what did X say": an article that never names X does not say
+        if named and not any(re.search(rf"\b{re.escape(w.lower())}\b", article)
+                             for name in named for w in name.split() if len(w) > 2):
+            return []  # "what did X say", "what profit did X report": an article naming none of them does not say
         if _YEAR.search(question) and missing_specifics(question, article):
             return []  # "... in 2024?" answered from an article about 2023 is not an answer
         if counted and not any(re.search(rf"\b{w}", article) for w in counted):
@@ -485,7 +485,9 @@ def _number_near(text: str, stems: set[str]) -> bool:
     """A number right before a question word: '3,500 people', '56,000 cars'."""
     for m in _NUMBER_TOKEN.finditer(text):
         after = content_words(text[m.end():m.end() + 30])
-        if _stems(set(list(after)[:3])) & stems:
+        first = [w for w in dict.fromkeys(x.lower().strip("'’") for x in re.findall(r"[\w'’]+", text[m.end():m.end() + 30]))
+                 if w in after][:3]  # the first three in reading order (a set has none)
+        if _stems(set(first)) & stems:
             return True
     return False
 
