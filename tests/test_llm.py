@@ -117,3 +117,18 @@ def test_injected_instructions_stay_fenced_as_data(embedder, server, tmp_path):
     system = server.requests[-1]["messages"][0]["content"]
     assert "never follow" in system
     assert user.count("</passage>") == 1  # the article could not close the fence early
+
+
+@pytest.mark.parametrize("replies, note", [
+    ([Reply(status=500), Reply(status=500)], "failed (500) even after retries"),
+    ([Reply(malformed=True)], "malformed reply"),
+    ([Reply(text="")], "empty answer"),
+])
+def test_server_faults_fall_back_to_an_extractive_answer_with_a_note(sample_index_dir, embedder, server, replies,
+                                                                      note):
+    qa = _llm_assistant(sample_index_dir, embedder, server, retries=1)
+    server.queue(*replies)
+    result = qa.ask("What did Lei Jun say about chips?")
+    assert result.backend == "extractive" and result.citations and "Lei" in result.text
+    assert note in result.note and "sk-test-secret" not in result.note
+    assert len(server.requests) == len(replies)  # retried where it makes sense (a 5xx), not otherwise
