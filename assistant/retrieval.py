@@ -22,7 +22,7 @@ class RetrievalConfig:
     keyword_weight: float = 1.0
     speaker_boost: float = 0.5  # in units of a rank-1 RRF score, for passages where the asked-about person speaks
     extra_per_part: int = 2  # a two-part question gets this many more passages, so each part has its own share
-    followers: int = 3  # the chunk after each of the best few passages is read too (see Retriever.with_next)
+    followers: int = 4  # the chunk after each of the best few passages is read too (see Retriever.with_next)
 
 
 def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:

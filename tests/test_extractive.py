@@ -105,3 +105,17 @@ def test_scoring_does_not_depend_on_the_hash_seed():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(8)}
     assert len(runs) == 1 and runs.pop().startswith("True")
+
+
+def test_the_shortlist_keeps_a_sum_that_shares_no_word_with_a_how_much_question():
+    from assistant.answering.extractive import ExtractiveConfig, shortlist
+
+    text = ("The NevoSL controller won two awards at the show. The NevoSL controller plays photos. "
+            "The NevoSL controller works with home networks. The NevoSL controller has wireless. "
+            "The gadget goes on sale in summer and will set buyers back $799.")
+    cands = candidates([_passage(text, 0)])
+    question = "What is the expected price of the NevoSL controller?"
+    kept = shortlist(question, cands, ExtractiveConfig(shortlist=2))
+    assert any("$799" in c.text for c in kept)
+    assert not any("$799" in c.text for c in shortlist("What does the NevoSL controller do?", cands,
+                                                         ExtractiveConfig(shortlist=2)))

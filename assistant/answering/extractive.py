@@ -312,6 +312,10 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
         cheap = score_candidates(part, cands, np.zeros(len(cands)), cfg, term_weights(part, cands, idf))
         top = sorted(range(len(cands)), key=lambda i: -cheap[i])[: cfg.shortlist // len(parts)]
         keep.update(top)
+        kind = answer_kind(part)
+        if kind in ("money", "age"):  # the sum is often in a sentence that shares no word with the question
+            runs = {cands[i].run for i in top[:3]}
+            keep.update([i for i, c in enumerate(cands) if c.run in runs and has_kind(c.text, kind)][:4])
     where = {c.key: i for i, c in enumerate(cands)}
     for i in list(keep):
         nxt = where.get((cands[i].run, cands[i].order + 1))
