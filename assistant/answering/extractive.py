@@ -36,6 +36,8 @@ class ExtractiveConfig:
 
     max_words: int = 80
     max_sentences: int = 3
+    two_part_words: float = 1.25  # a two-part question may say this many times max_words, shared by its parts
+    part_sentences: int = 2  # ... and this many sentences for each part
     semantic_weight: float = 1.0
     lexical_weight: float = 0.6
     context_weight: float = 0.15  # shared rare words in the sentence before (the subject is often named there)
@@ -290,8 +292,8 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
         return []
     parts = split_question(question)
     if len(parts) > 1 and embed is not None:
-        share = dataclasses.replace(cfg, max_words=cfg.max_words // len(parts),
-                                    max_sentences=max(1, cfg.max_sentences // len(parts)))
+        share = dataclasses.replace(cfg, max_words=int(cfg.max_words * cfg.two_part_words) // len(parts),
+                                    max_sentences=cfg.part_sentences)
         part_vectors = embed(parts)
         picked: list[int] = []
         for part, vector in zip(parts, part_vectors):
