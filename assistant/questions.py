@@ -54,6 +54,23 @@ def split_question(question: str) -> list[str]:
     return [first, *rest]
 
 
+_ANAPHORA_RE = re.compile(r"\b(?:they|them|it|its|that|those|these|there|afterwards|then)\b", re.I)
+_FILLER = {"what", "which", "who", "whom", "whose", "how", "when", "where", "why", "did", "does", "do", "was", "were",
+           "is", "are", "has", "had", "have", "the", "a", "an", "of", "many", "much", "long", "to", "in", "on", "at",
+           "by", "for", "as", "be", "been"}
+
+
+def follows_on(part: str) -> bool:
+    """Whether a later part of a two-part question is about the story of the first ("..., and what was the final
+    score?", "... and how many cars did they build?"), not a story of its own: it names nobody and either points
+    back ("they", "that", "afterwards") or says little else."""
+    core = re.sub(r"\s*\([^)]*\)\s*(?=\?$)", "", part)  # without the names copied from the first part
+    if person_names(core):
+        return False
+    words = [w for w in re.findall(r"[a-z']+", core.lower()) if w not in _FILLER]
+    return bool(_ANAPHORA_RE.search(core)) or len(words) <= 3
+
+
 _TOPIC_RE = re.compile(
     r"\b(?:say|said|tell|told|think|describe|described|explain|call|called|react|respond|warn|admit|claim|suggest|"
     r"predict|urge|argue|insist|advise|advice|give)\b(.*)$", re.I)

@@ -119,3 +119,19 @@ def test_the_shortlist_keeps_a_sum_that_shares_no_word_with_a_how_much_question(
     assert any("$799" in c.text for c in kept)
     assert not any("$799" in c.text for c in shortlist("What does the NevoSL controller do?", cands,
                                                          ExtractiveConfig(shortlist=2)))
+
+
+def test_the_second_part_of_a_question_that_points_back_is_answered_from_the_same_story(embedder):
+    from assistant.answering.extractive import ExtractiveConfig, select
+
+    match = _passage("Wales were leading 12-10 when Haden dived at a line-out. Referee Roger Quittenton was fooled "
+                     "and gave a penalty. New Zealand won 13-12.", 0, doc="a")
+    other = _passage("The final score was 1-1 after extra time. The final score stood, said the coach.", 0, doc="b")
+    passages = [match, other]
+    cands = candidates(passages)
+    vectors = embedder.embed([c.text for c in cands])
+    question = "Which referee was fooled by Haden's dive, and what was the final score?"
+    picked = select(question, cands, vectors, embedder.embed_query(question), passages, ExtractiveConfig(),
+                    embed=embedder.embed)
+    assert {passages[cands[i].passage].doc_id for i in picked} == {"a"}
+    assert any("13-12" in cands[i].text for i in picked)

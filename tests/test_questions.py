@@ -21,3 +21,14 @@ def test_the_person_asked_about_is_found():
     assert asked_speakers("What did Jimmy Connors say about the pressure on Andrew Murray?") == ["Jimmy Connors"]
     assert asked_speakers("What was said by Jimmy Connors?") == ["Jimmy Connors"]
     assert asked_speakers("According to the report, how large is Japan's debt?") == []
+
+
+def test_a_later_part_that_points_back_belongs_to_the_first_parts_story():
+    from assistant.questions import follows_on
+
+    assert follows_on("What was the final score?")
+    assert follows_on("How many cars did they build?")
+    assert follows_on("How many of them are run according to Islamic banking principles?")
+    assert not follows_on("What recycling initiative did eBay announce?")
+    assert not follows_on("How far out was Gavin Henson's match-winning penalty in that game?")  # names its own
+    assert not follows_on("How did he react to the Carstairs escape (David McLetchie)?")

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..chunking import split_sentences
 from ..quotes import has_quote, mentions_person, person_names, sentence_speakers
-from ..questions import asked_speakers, split_question, topic_of
+from ..questions import asked_speakers, follows_on, split_question, topic_of
 from ..types import Passage
 from .citations import NOT_FOUND, content_words
 
@@ -296,9 +296,14 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
                                     max_sentences=cfg.part_sentences)
         part_vectors = embed(parts)
         picked: list[int] = []
-        for part, vector in zip(parts, part_vectors):
-            chosen = _select_one(part, cands, vectors, vector, passages, share, idf, article_text)
-            picked += [i for i in chosen if i not in picked]
+        for n, (part, vector) in enumerate(zip(parts, part_vectors)):
+            among = list(range(len(cands)))
+            if n and picked and follows_on(part):  # "..., and what was the final score?": the same story
+                stories = {passages[cands[i].passage].doc_id for i in picked}
+                among = [i for i in among if passages[cands[i].passage].doc_id in stories]
+            chosen = _select_one(part, [cands[i] for i in among], vectors[among], vector, passages, share, idf,
+                                 article_text)
+            picked += [among[i] for i in chosen if among[i] not in picked]
         return reading_order(cands, picked)
     return _select_one(question, cands, vectors, query_vector, passages, cfg, idf, article_text)
 
