@@ -46,7 +46,7 @@ class ExtractiveConfig:
     speaker_bonus: float = 0.3
     keep_ratio: float = 0.82  # a further sentence must score this share of the best one
     adjacent_quote_ratio: float = 0.6  # for a quote right beside a chosen sentence, when someone's words are asked
-    other_article_ratio: float = 0.95  # ... and this share when it comes from another article
+    other_article_ratio: float = 1.0  # ... and this share when it comes from another article (1: one story per part)
     abstain_below: float = 0.75  # best combined score under which the articles are taken not to answer
     shortlist: int = 12  # sentences embedded per answer (the best by cheap signals)
     follow_words: int = 80  # add the sentence after the best one while the answer stays within this many words
