@@ -59,6 +59,7 @@ def test_the_kind_of_answer_a_question_asks_for():
 
     assert answer_kind("How much did Glazer pay for Manchester United?") == "money"
     assert answer_kind("What was the price of the shares at launch?") == "money"
+    assert answer_kind("How much will Toyota's i-foot walking vehicle cost to buy?") == "money"  # far from "cost"
     assert answer_kind("How many people were killed in the floods?") == "amount"
     assert answer_kind("By how much did the central bank cut its rate?") == "amount"
     assert answer_kind("What did Brown say about the price of oil?") is None  # asks for words, not a sum

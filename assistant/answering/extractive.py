@@ -382,7 +382,7 @@ def counted_things(question: str) -> list[str]:
 
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _MONEY_Q = re.compile(r"(?<!by )\bhow much (?:\w+ ){0,2}(?:money|cash|compensation|funding|funds|aid|investment|profit|revenue|"
-                      r"income|debt|tax|prize money)\b|(?<!by )\bhow much\b(?:\W+\w+){0,6}?\W+"
+                      r"income|debt|tax|prize money)\b|(?<!by )\bhow much\b(?:\W+\w+){0,10}?\W+"
                       r"(pay|paid|cost|costs|spend|spent|raised?|earn|earned|invest|invested|pledged?|charged?|worth|"
                       r"fetch(?:ed)?|owed?|pocket(?:s|ed)?|commit(?:s|ted)?|donated?|borrow(?:s|ed)?|bid|sold for|"
                       r"receive[sd]?|award(?:s|ed)?)\b|\bwhat(?:\W+\w+){0,8}?\W+(price|salary|wages?|pay package|fee|fine|budget|"
