@@ -21,7 +21,7 @@ def prepare(qa: Assistant, questions, top_k: int):
     cache = []
     for q in questions:
         vec = qa.embedder.embed_query(q.question)
-        passages = qa.retriever.retrieve(q.question, top_k=top_k, query_vector=vec)
+        passages = qa.retriever.with_next(qa.retriever.retrieve(q.question, top_k=top_k, query_vector=vec))
         cands = ex.candidates(passages)
         vectors = qa.embedder.embed([c.text for c in cands]) if cands else None
         cache.append((q, vec, passages, cands, vectors))
@@ -56,7 +56,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("questions")
     ap.add_argument("--index", required=True)
-    ap.add_argument("--top-k", type=int, default=6)
+    ap.add_argument("--top-k", type=int, default=6)  # as Assistant.ask (settings.top_k)
     ap.add_argument("--show", action="store_true")
     ap.add_argument("--set", nargs="*", default=[], help="config overrides name=value")
     args = ap.parse_args()
