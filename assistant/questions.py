@@ -42,7 +42,7 @@ def split_question(question: str) -> list[str]:
     """'What did X say about A, and how did he react to B?' -> two questions; the second keeps the people named."""
     parts = [p.strip(" ,;") for p in _SPLIT_RE.split(question) if p.strip(" ,;")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
-        return [question]
+        return _split_people(question)
     names = person_names(parts[0]) or re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", parts[0])
     first = parts[0] if parts[0].endswith("?") else parts[0] + "?"
     rest = []
@@ -69,6 +69,37 @@ def follows_on(part: str) -> bool:
         return False
     words = [w for w in re.findall(r"[a-z']+", core.lower()) if w not in _FILLER]
     return bool(_ANAPHORA_RE.search(core)) or len(words) <= 3
+
+
+_GLUE = {"are", "is", "was", "were", "did", "do", "does", "has", "have", "had", "the", "a", "an", "of", "about", "for",
+         "to", "by", "with", "what", "how", "old", "when", "where", "why", "which", "who", "and", "between", "on", "in"}
+
+
+_AUXILIARY = {"are", "is", "was", "were", "did", "do", "does", "has", "have", "had", "will", "would", "can", "could"}
+# two to four capitalised words, not starting with a question's own ("Did Roger Federer" is "Roger Federer")
+_NAME_RUN = re.compile(r"\b(?!(?:Did|Do|Does|Is|Are|Was|Were|Has|Have|Had|What|How|Who|When|Where|Why|Which|The|A|An)"
+                       r"\b)[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}")
+
+
+def _split_people(question: str) -> list[str]:
+    """'How old are Huawei founder Ren Zhengfei and Xiaomi founder Lei Jun?' -> one question for each of them."""
+    runs = list(_NAME_RUN.finditer(question))
+    for a, b in zip(runs, runs[1:]):
+        joined = re.fullmatch(r"\s+and\s+((?:[\w'’-]+\s+){0,3})", question[a.end():b.start()])
+        if not joined or any(w.lower() in _GLUE for w in joined.group(1).split()):
+            continue
+        words = question[:a.start()].split()
+        keep = len(words)  # the first person's description ("Huawei founder") is theirs alone
+        while keep > max(0, len(words) - 3) and words[keep - 1].lower() not in _GLUE:
+            keep -= 1
+        if not keep or words[keep - 1].lower() not in _AUXILIARY:
+            continue  # the pair is not the subject ("the system X and Y are building" is one thing)
+        rest = question[b.end():]
+        first = question[:a.end()] + rest
+        second = " ".join([*words[:keep], joined.group(1).strip(), b.group(0)]).replace("  ", " ") + rest
+        if len(first.split()) >= 3 and len(second.split()) >= 3:
+            return [first, second]
+    return [question]
 
 
 _TOPIC_RE = re.compile(

@@ -32,3 +32,13 @@ def test_a_later_part_that_points_back_belongs_to_the_first_parts_story():
     assert not follows_on("What recycling initiative did eBay announce?")
     assert not follows_on("How far out was Gavin Henson's match-winning penalty in that game?")  # names its own
     assert not follows_on("How did he react to the Carstairs escape (David McLetchie)?")
+
+
+def test_two_people_asked_about_together_get_a_question_each():
+    assert split_question("How old are Huawei founder Ren Zhengfei and Xiaomi founder Lei Jun?") == [
+        "How old are Huawei founder Ren Zhengfei?", "How old are Xiaomi founder Lei Jun?"]
+    assert split_question("What did Tony Blair and Gordon Brown say about the election?") == [
+        "What did Tony Blair say about the election?", "What did Gordon Brown say about the election?"]
+    for together in ("What is the name of the system Taran Rampersad and Dan Lane are building?",  # one thing
+                     "How many people work at Marks and Spencer?", "What happened between Manchester United and Arsenal?"):
+        assert split_question(together) == [together]
