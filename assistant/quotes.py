@@ -130,10 +130,6 @@ def resolve(mention: str, full_names: Sequence[str]) -> str:
     return matches[0] if len(set(matches)) == 1 else mention
 
 
-
-_COLON_QUOTE = re.compile(r":\s*[“\"‘]")
-
-
 def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequence[str] = ()) -> list[tuple[str, ...]]:
     """For each sentence span of an article body, the full names of who speaks in it.
 

@@ -51,7 +51,12 @@ def renumber(text: str, count: int) -> tuple[str, list[int]]:
 
 
 def content_words(text: str) -> set[str]:
-    return {w.lower().strip("'’") for w in _WORD_RE.findall(text) if w.lower() not in _STOP and len(w) > 1}
+    return set(content_words_in_order(text))
+
+
+def content_words_in_order(text: str) -> list[str]:
+    """The words that carry meaning, as they come (a set has no order to take "the first three" from)."""
+    return [w.lower().strip("'’") for w in _WORD_RE.findall(text) if w.lower() not in _STOP and len(w) > 1]
 
 
 def support(claim: str, passage_text: str) -> float:

@@ -13,7 +13,7 @@ from ..chunking import split_sentences
 from ..quotes import has_quote, mentions_person, person_names, sentence_speakers
 from ..questions import asked_speakers, follows_on, split_question, topic_of
 from ..types import Passage
-from .citations import NOT_FOUND, content_words
+from .citations import NOT_FOUND, content_words, content_words_in_order
 
 _NUMBER_Q = re.compile(r"\b(how (?:many|much|long|old|big|far|often|large|tall|fast)|what (?:percentage|proportion|share|number|amount|price|age|sum|figure|score)|number of|by how much)\b", re.I)
 _WHEN_Q = re.compile(r"\b(when|what (?:year|date|day|month|time))\b", re.I)
@@ -130,13 +130,14 @@ def term_weights(question: str, cands: Sequence[Candidate], idf: Idf | None) -> 
     speaker_words = {w.lower() for name in asked_speakers(question) for w in name.split()}
     if terms - speaker_words:
         terms -= speaker_words
+    ordered = sorted(terms)  # sums over the weights must not depend on a set's (hash) order
     if idf is not None:
-        weights = dict(idf(sorted(terms)))
-        weights = {t: weights.get(t, 0.0) for t in sorted(terms)}  # sorted: sums must not depend on hash order
+        weights = dict(idf(ordered))
+        weights = {t: weights.get(t, 0.0) for t in ordered}
     else:
         docs = [_stems(content_words(c.text)) for c in cands]
         n = len(docs) + 1
-        weights = {t: math.log(1 + n / (1 + sum(1 for d in docs if _stem(t) in d))) for t in sorted(terms)}
+        weights = {t: math.log(1 + n / (1 + sum(1 for d in docs if _stem(t) in d))) for t in ordered}
     topic = question_terms(topic_of(question))
     if topic:  # "what did X, who runs Z, say about Y": Y matters more than the words describing X
         weights = {t: w * (TOPIC_BOOST if t in topic else 1 / TOPIC_BOOST) for t, w in weights.items()}
@@ -351,8 +352,7 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
     if article_text is not None and (_YEAR.search(question) or counted or named):  # fetch it only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
         article = article_text(best_doc).lower()
-        if named and not any(re.search(rf"\b{re.escape(w.lower())}\b", article)
-                             for name in named for w in name.split() if len(w) > 2):
+        if named and not _names_anyone(article, [name.lower() for name in named]):
             return []  # "what did X say", "what profit did X report": an article naming none of them does not say
         if _YEAR.search(question) and missing_specifics(question, article):
             return []  # "... in 2024?" answered from an article about 2023 is not an answer
@@ -495,9 +495,7 @@ def compose(cands: Sequence[Candidate], picked: Sequence[int]) -> list[str]:
 def _number_near(text: str, stems: set[str]) -> bool:
     """A number right before a question word: '3,500 people', '56,000 cars'."""
     for m in _NUMBER_TOKEN.finditer(text):
-        after = content_words(text[m.end():m.end() + 30])
-        first = [w for w in dict.fromkeys(x.lower().strip("'’") for x in re.findall(r"[\w'’]+", text[m.end():m.end() + 30]))
-                 if w in after][:3]  # the first three in reading order (a set has none)
+        first = list(dict.fromkeys(content_words_in_order(text[m.end():m.end() + 30])))[:3]
         if _stems(set(first)) & stems:
             return True
     return False
