@@ -83,6 +83,31 @@ def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():
     for age in ("The 54-year-old billionaire posted.", "Isinbayeva, 22, has set 10 records.", "He left aged 16."):
         assert has_kind(age, "age"), age
     assert not has_kind("He has set 10 records in 22 years.", "age")
+    for name in ("Copies of Half Life 2 circulated online.", "Pel&#233; scored reams of goals."):
+        assert not has_kind(name, "amount"), name  # a capitalised number word in a name, an HTML entity
+    assert has_kind("Fifty-five statues were stolen.", "amount") and has_kind("Half the staff left.", "amount")
+
+
+def test_a_count_must_count_the_thing_asked(embedder):
+    from assistant.answering.extractive import answer_test
+
+    people = answer_test("How many people attended the show in Las Vegas?", "amount", embedder.embed)
+    assert not people("The show is a geek's paradise with more than 50,000 new gadgets launched in four days.")
+    assert people("More than 120,000 people attended the show.")
+    assert people("The plant employs 2,000 staff.")  # a word for people
+    vehicles = answer_test("How many vehicles a year does the Saab plant turn out?", "amount", embedder.embed)
+    assert vehicles("The Saab factory produces fewer than 130,000 cars per year.")  # by meaning
+    assert not vehicles("The Saab factory has lost money for 15 quarters.")
+    assert not answer_test("How many vehicles a year does the plant turn out?", "amount")("It makes 130,000 cars.")
+
+
+def test_a_sum_must_be_the_sum_asked_for():
+    from assistant.answering.extractive import answer_test
+
+    pay = answer_test("How much did Ken Bates pay for his stake in Leeds United?", "money")
+    assert not pay("When we took over Leeds United, the club had a debt of £103m.")
+    assert pay("Bates paid £10m for the stake.")
+    assert answer_test("How much money did the budget pledge?", "money")("It pledged $2.3bn.")
 
 
 def test_what_how_many_counts():

@@ -303,10 +303,10 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
                 stories = {passages[cands[i].passage].doc_id for i in picked}
                 among = [i for i in among if passages[cands[i].passage].doc_id in stories]
             chosen = _select_one(part, [cands[i] for i in among], vectors[among], vector, passages, share, idf,
-                                 article_text)
+                                 article_text, embed)
             picked += [among[i] for i in chosen if among[i] not in picked]
         return reading_order(cands, picked)
-    return _select_one(question, cands, vectors, query_vector, passages, cfg, idf, article_text)
+    return _select_one(question, cands, vectors, query_vector, passages, cfg, idf, article_text, embed)
 
 
 def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, idf: Idf | None = None) -> list[Candidate]:
@@ -334,15 +334,20 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
 
 def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query_vector: np.ndarray,
                 passages: Sequence[Passage], cfg: ExtractiveConfig, idf: Idf | None,
-                article_text: Callable[[str], str] | None = None) -> list[int]:
+                article_text: Callable[[str], str] | None = None,
+                embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> list[int]:
     weights = term_weights(question, cands, idf)
     scores = score_candidates(question, cands, vectors @ query_vector, cfg, weights)
     if max(scores) < cfg.abstain_below:
         return []
     picked = choose(cands, scores, vectors, question, passages, cfg)
     kind = answer_kind(question)
-    if kind and cfg.typed_ratio and not any(has_kind(cands[i].text, kind) for i in picked):
-        lead = _typed_lead(question, kind, cands, scores, passages, cfg)
+    fits = answer_test(question, kind, embed) if kind else None
+    best = max(range(len(cands)), key=lambda i: scores[i])
+    # a sum in the best sentence answers "how much did X pay" whatever its verb ("bought Y for $600")
+    sure = kind == "money" and has_kind(cands[best].text, kind)
+    if fits is not None and cfg.typed_ratio and not sure and not any(fits(cands[i].text) for i in picked):
+        lead = _typed_lead(question, kind, fits, cands, scores, passages, cfg)
         if lead is None:
             return []  # asked for an amount, and no sentence that answers gives one
         scores = list(scores)
@@ -392,10 +397,12 @@ _CURRENCY = r"(?:pounds?|dollars?|euros?|yuan|pence|cents?|yen|rupees?|francs?|r
 _MONEY = re.compile(rf"[£$€¥]\s?\d|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|trillion)?\s?{_CURRENCY}\b", re.I)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
 _NOT_AMOUNT = re.compile(rf"\b(?:1[89]\d\d|20\d\d)\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b|"
-                         r"\b\d{1,2}[:.]\d\d\b|\b\d{4} GMT\b", re.I)
+                         r"\b\d{1,2}[:.]\d\d\b|\b\d{4} GMT\b|&#?\w+;", re.I)  # ... and HTML entities ('Pel&#233;')
 _NAME_NUMBER = re.compile(r"(?<=\w\s)([A-Z][A-Za-z]*)\s\d+\b(?!\s*(?:%|m\b|bn\b|per\b))")  # 'Half Life 2', 'BBC Radio 1'
-_AMOUNT = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-                     r"hundreds?|thousands?|millions?|billions?|half|dozens?)\b", re.I)
+_NUMBER_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+                 "thousands?|millions?|billions?|half|dozens?")
+# a number word in capitals only where it starts the sentence: 'Half Life', 'Seven Seas' are names
+_AMOUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|^\W*(?i:{_NUMBER_WORDS})\b")
 
 
 _AGE_Q = re.compile(r"\bhow old\b|\b(?:at )?what age\b", re.I)
@@ -404,18 +411,60 @@ _AGE = re.compile(r"\b\d{1,3}-year-old\b|\b\d{1,3} years? old\b|\baged \d{1,3}\b
 _OPINION_Q = re.compile(r"\b(?:say|said|says|think|thought|describe|described|view|views|why|reasons?|feel|felt)\b", re.I)
 
 
-def _typed_lead(question: str, kind: str, cands: Sequence[Candidate], scores: Sequence[float],
-                passages: Sequence[Passage], cfg: ExtractiveConfig) -> int | None:
-    """The best sentence giving the kind of amount asked, if it answers nearly as well as the best sentence, or
-    comes from the best sentence's article and uses the question's own word for the amount ("cost", "paid") or
-    gives an age (an age in the article that best answers "how old is X" is X's)."""
+def _typed_lead(question: str, kind: str, fits: Callable[[str], bool], cands: Sequence[Candidate],
+                scores: Sequence[float], passages: Sequence[Passage], cfg: ExtractiveConfig) -> int | None:
+    """The best sentence giving the answer asked (`fits`), if it answers nearly as well as the best sentence, or
+    comes from the best sentence's article and is tied to the question by more than its kind: the question's own
+    word for the sum ("cost", "paid"), the thing counted, or an age (an age in the article that best answers
+    "how old is X" is X's)."""
     best = max(range(len(cands)), key=lambda i: scores[i])
     doc = passages[cands[best].passage].doc_id
-    word = amount_word(question)
-    typed = [i for i in range(len(cands)) if has_kind(cands[i].text, kind) and (
+    tied = kind == "age" or amount_word(question) is not None or bool(counted_things(question))
+    typed = [i for i in range(len(cands)) if fits(cands[i].text) and (
         scores[i] >= (cfg.money_ratio if kind == "money" else cfg.typed_ratio) * scores[best]
-        or (passages[cands[i].passage].doc_id == doc and (kind == "age" or word and word.search(cands[i].text))))]
+        or (tied and passages[cands[i].passage].doc_id == doc))]
     return max(typed, key=lambda i: scores[i]) if typed else None
+
+
+def answer_test(question: str, kind: str, embed: Callable[[Sequence[str]], np.ndarray] | None = None
+                ) -> Callable[[str], bool]:
+    """Whether a sentence gives the answer asked: a sum said with the question's own word for it ("How much did X
+    pay" is not answered by a debt), an age, or a count of the thing counted ("how many people attended" is not
+    answered by "50,000 new gadgets")."""
+    if kind == "money":
+        word = amount_word(question)
+        return lambda text: has_kind(text, "money") and (word is None or bool(word.search(text)))
+    counted = counted_things(question) if kind == "amount" else []
+    if not counted:
+        return lambda text: has_kind(text, kind)
+    return lambda text: has_kind(text, kind) and counts(text, question, counted, embed)
+
+
+_PEOPLE = re.compile(r"\b(?:people|persons?|staff|workers?|employees?|members?|fans?|voters?|residents?|visitors?|"
+                     r"children|adults?|men|women|students?|pupils?|patients?|users?|customers?|passengers?|"
+                     r"viewers?|listeners?|players?|troops|soldiers?|civilians?|victims?|delegates?|spectators?)\b",
+                     re.I)
+COUNT_SIMILARITY = 0.45  # the words after a number mean the thing counted ("130,000 cars" for "how many vehicles")
+
+
+def counts(text: str, question: str, counted: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray] | None
+           ) -> bool:
+    """Whether a sentence with an amount names the thing counted: its word ("19 private banks"), a word for
+    people when people are counted ("2,000 staff"), or, by meaning, the words right after a number."""
+    if any(re.search(rf"\b{w}", text, re.I) for w in counted):
+        return True
+    if "people" in counted and _PEOPLE.search(text):
+        return True
+    if embed is None:
+        return False
+    clean = _NOT_AMOUNT.sub(" ", _NAME_NUMBER.sub(r"\1", text))
+    windows = [" ".join(clean[m.end():].split()[:3]) for m in _AMOUNT.finditer(clean)]
+    windows = [w for w in windows if w]
+    if not windows:
+        return False
+    asked = _HOW_MANY.search(question)
+    vectors = embed([asked.group(1).strip() if asked else " ".join(counted), *windows])
+    return float(np.max(vectors[1:] @ vectors[0])) >= COUNT_SIMILARITY
 
 
 _PAY = "pa(?:y|id|ys|ying)|earn\\w*|salary|wages?"
