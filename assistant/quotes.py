@@ -199,15 +199,25 @@ def quoted_openings(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
         elif inside and new_paragraph:
             inside = False
         out.append(inside)
-        for ch in sentence[skip:]:
-            if ch == '"':
-                inside = not inside
-            elif ch == "“":
-                inside = True
-            elif ch == "”":
-                inside = False
+        inside = _inside_after(sentence[skip:], inside)
         previous_end = end
     return out
+
+
+def leaves_quote_open(sentence: str) -> bool:
+    """Whether a quote opened in the sentence goes on after it: 'Seaman said: "Jens is a fantastic keeper.'"""
+    return _inside_after(sentence, False)
+
+
+def _inside_after(text: str, inside: bool) -> bool:
+    for ch in text:
+        if ch == '"':
+            inside = not inside
+        elif ch == "“":
+            inside = True
+        elif ch == "”":
+            inside = False
+    return inside
 
 
 def mentions_person(name: str, speaker: str) -> bool:

@@ -53,3 +53,12 @@ def test_person_names_drop_titles():
 def test_mentions_person():
     assert mentions_person("Lei", "Lei Jun") and mentions_person("Lei Jun", "Lei Jun")
     assert not mentions_person("Ren Zhengfei", "Lei Jun")
+
+
+def test_a_quote_left_open_goes_on_in_the_next_sentence():
+    from assistant.quotes import leaves_quote_open
+
+    assert leaves_quote_open('Seaman told the Daily Mail: "Jens is a fantastic keeper.')
+    assert leaves_quote_open("He said: “We will be back.")
+    assert not leaves_quote_open('"Jens is a fantastic keeper," Seaman said.')
+    assert not leaves_quote_open("Seaman believes Lehmann has been harshly treated.")

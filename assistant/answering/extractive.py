@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from ..chunking import split_sentences
-from ..quotes import has_quote, mentions_person, person_names, sentence_speakers
+from ..quotes import has_quote, leaves_quote_open, mentions_person, person_names, sentence_speakers
 from ..questions import asked_speakers, follows_on, split_question, topic_of
 from ..types import Passage
 from .citations import NOT_FOUND, content_words, content_words_in_order
@@ -272,8 +272,8 @@ def _complete_quotes(cands: Sequence[Candidate], picked: list[int], speakers: li
         if not any(mentions_person(n, s) for n in speakers for s in cands[i].speakers):
             continue
         nxt = index.get((cands[i].run, cands[i].order + 1))
-        if nxt is None or nxt in picked or not has_quote(cands[nxt].text):
-            continue
+        if nxt is None or nxt in picked or not (has_quote(cands[nxt].text) or leaves_quote_open(cands[i].text)):
+            continue  # (the quote's next sentence may carry no mark: '... "Jens is a fantastic keeper. He deserves')
         if any(mentions_person(n, s) for n in speakers for s in cands[nxt].speakers) and \
                 words + cands[nxt].words <= max_words:
             picked.append(nxt)
