@@ -90,10 +90,12 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
     out = []
     for run_index, run in enumerate(runs(passages)):
         text, spans, owners, known = "", [], [], []
-        for p_index in run:
+        for n, p_index in enumerate(run):
             p = passages[p_index]
+            if n:  # chunks end on sentences: one space apart, they split a paragraph (and maybe a quote)
+                text += " " if p.start - passages[run[n - 1]].end <= 1 else "\n"
             offset = len(text)
-            text += p.text + "\n"
+            text += p.text
             for s_index, (s, e) in enumerate(split_sentences(p.text)):
                 spans.append((offset + s, offset + e))
                 owners.append((p_index, s_index))
