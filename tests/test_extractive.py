@@ -161,3 +161,13 @@ def test_the_second_part_of_a_question_that_points_back_is_answered_from_the_sam
                     embed=embedder.embed)
     assert {passages[cands[i].passage].doc_id for i in picked} == {"a"}
     assert any("13-12" in cands[i].text for i in picked)
+
+
+def test_a_year_asked_about_must_be_the_articles_unless_it_names_an_event():
+    from assistant.answering.extractive import missing_specifics
+
+    article = "xiaomi spent $1.4bn on research in 2023, up from 2022."
+    assert missing_specifics("How much did Xiaomi spend on research in 2024?", article) == ["2024"]
+    assert missing_specifics("How much did Xiaomi spend on research in 2023?", article) == []
+    # "the Australian Open" in the article is the 2005 Australian Open of the question
+    assert missing_specifics("How many matches had he won before the 2005 Australian Open?", article) == []
