@@ -108,6 +108,9 @@ def test_a_sum_must_be_the_sum_asked_for():
     assert not pay("When we took over Leeds United, the club had a debt of £103m.")
     assert pay("Bates paid £10m for the stake.")
     assert answer_test("How much money did the budget pledge?", "money")("It pledged $2.3bn.")
+    pocket = answer_test("How much does Isinbayeva pocket every time she breaks the record?", "money")
+    assert pocket("Every time she breaks the record she gets $30,000.")  # the same sum in other words
+    assert not pocket("The meeting cost organisers $30,000.")
 
 
 def test_what_how_many_counts():
