@@ -192,21 +192,23 @@ def quoted_openings(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
     for start, end in spans:
         sentence = text[start:end]
         new_paragraph = "\n" in text[previous_end:start]
-        skip = 0
-        opening = _OPENS_QUOTE.match(sentence)
-        if inside and opening and not sentence.lstrip().startswith("‘"):
-            skip = opening.end()  # the quote's next paragraph (or sentence) reopens with a mark
-        elif inside and new_paragraph:
+        if inside and new_paragraph and not _reopening(sentence):
             inside = False
         out.append(inside)
-        inside = _inside_after(sentence[skip:], inside)
+        inside = leaves_quote_open(sentence, inside)
         previous_end = end
     return out
 
 
-def leaves_quote_open(sentence: str) -> bool:
-    """Whether a quote opened in the sentence goes on after it: 'Seaman said: "Jens is a fantastic keeper.'"""
-    return _inside_after(sentence, False)
+def leaves_quote_open(sentence: str, inside: bool = False) -> bool:
+    """Whether a quote opened in the sentence (or before it, when `inside`) goes on after it:
+    'Seaman said: "Jens is a fantastic keeper.'"""
+    opening = _reopening(sentence) if inside else None  # the quote's next paragraph (or sentence) reopens
+    return _inside_after(sentence[opening.end():] if opening else sentence, inside)
+
+
+def _reopening(sentence: str) -> re.Match | None:
+    return None if sentence.lstrip().startswith("‘") else _OPENS_QUOTE.match(sentence)
 
 
 def _inside_after(text: str, inside: bool) -> bool:

@@ -174,3 +174,26 @@ def test_a_year_asked_about_must_be_the_articles_unless_it_names_an_event():
     assert missing_specifics("How much did Xiaomi spend on research in 2023?", article) == []
     # "the Australian Open" in the article is the 2005 Australian Open of the question
     assert missing_specifics("How many matches had he won before the 2005 Australian Open?", article) == []
+
+
+def test_the_asked_speakers_quote_is_given_whole_beyond_the_usual_length(embedder):
+    from assistant.answering.extractive import ExtractiveConfig, select
+
+    text = ("US Customs claimed Mr Griffiths was one of the group's leaders, but his lawyer, Antony Townsden, told the "
+            "BBC it was a laughable suggestion and added: \"He was living on welfare and had such an old computer "
+            "that he couldn't even download software. The allegation that he was the group's co-leader is illusory. "
+            "He had the least technical skills of anyone, and he has only been called a leader because he was a "
+            "loudmouth who wrote a lot on their message board.\" Mr Griffiths expects to hear the outcome of his "
+            "appeal this week.")
+    passages = [_passage(text, 0, speakers=("Antony Townsden",))]
+    cands = candidates(passages)
+    vectors = embedder.embed([c.text for c in cands])
+    question = "What did lawyer Antony Townsden say about claims that Griffiths was a leader of the group?"
+
+    def answer(cfg):
+        picked = select(question, cands, vectors, embedder.embed_query(question), passages, cfg, embed=embedder.embed)
+        return " ".join(cands[i].text for i in picked)
+
+    assert "loudmouth" in answer(ExtractiveConfig())
+    assert "loudmouth" not in answer(ExtractiveConfig(quote_words=80))  # the quote runs past 80 words
+    assert "appeal" not in answer(ExtractiveConfig())  # ... and stops where the quote does

@@ -62,3 +62,6 @@ def test_a_quote_left_open_goes_on_in_the_next_sentence():
     assert leaves_quote_open("He said: “We will be back.")
     assert not leaves_quote_open('"Jens is a fantastic keeper," Seaman said.')
     assert not leaves_quote_open("Seaman believes Lehmann has been harshly treated.")
+    # a quote over several sentences reopens each with a mark: "She's always been like that. "She enjoys ...
+    assert leaves_quote_open('"She enjoys people trying to guess what she will do next.', inside=True)
+    assert not leaves_quote_open('"She knows it is headline news," he said.', inside=True)

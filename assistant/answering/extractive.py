@@ -35,6 +35,7 @@ class ExtractiveConfig:
     """Weights and thresholds, tuned on eval/dev.jsonl (eval/tune.py), checked on eval/heldout.jsonl."""
 
     max_words: int = 80
+    quote_words: int = 120  # "what did X say": X's quote is completed while the answer stays within this many words
     max_sentences: int = 3
     two_part_words: float = 1.25  # a two-part question may say this many times max_words, shared by its parts
     part_sentences: int = 2  # ... and this many sentences for each part
@@ -225,7 +226,7 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
         words += cands[i].words
         covered |= _stems(content_words(cands[i].text))
     if speakers:
-        words = _complete_quotes(cands, picked, speakers, words, cfg.max_words)
+        words = _complete_quotes(cands, picked, speakers, words, cfg.quote_words)
     if cfg.follow_words:
         words = _follow_best(cands, picked, best, words, cfg.follow_words)
     _fill_gaps(cands, picked, words, cfg.max_words)
@@ -268,18 +269,21 @@ def reading_order(cands: Sequence[Candidate], picked: Sequence[int]) -> list[int
 
 def _complete_quotes(cands: Sequence[Candidate], picked: list[int], speakers: list[str], words: int,
                      max_words: int) -> int:
-    """A quote that goes on in the next sentence is given whole, while the word budget lasts."""
+    """A quote of the asked speaker that goes on in the next sentences is given whole, while the budget lasts."""
     index = {c.key: i for i, c in enumerate(cands)}
-    for i in list(picked):
-        if not any(mentions_person(n, s) for n in speakers for s in cands[i].speakers):
-            continue
+
+    def theirs(i: int) -> bool:
+        return any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
+
+    for i in [i for i in picked if theirs(i)]:
         nxt = index.get((cands[i].run, cands[i].order + 1))
-        if nxt is None or nxt in picked or not (has_quote(cands[nxt].text) or leaves_quote_open(cands[i].text)):
-            continue  # (the quote's next sentence may carry no mark: '... "Jens is a fantastic keeper. He deserves')
-        if any(mentions_person(n, s) for n in speakers for s in cands[nxt].speakers) and \
-                words + cands[nxt].words <= max_words:
+        inside = leaves_quote_open(cands[i].text)  # the next sentence may carry no mark: '"Jens is a fantastic
+        while nxt is not None and nxt not in picked and theirs(nxt) and words + cands[nxt].words <= max_words and \
+                (inside or has_quote(cands[nxt].text)):  # keeper. He deserves another chance."'
             picked.append(nxt)
             words += cands[nxt].words
+            inside = leaves_quote_open(cands[nxt].text, inside)
+            nxt = index.get((cands[nxt].run, cands[nxt].order + 1))
     return words
 
 
@@ -296,6 +300,7 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
     parts = split_question(question)
     if len(parts) > 1 and embed is not None:
         share = dataclasses.replace(cfg, max_words=int(cfg.max_words * cfg.two_part_words) // len(parts),
+                                    quote_words=int(cfg.quote_words * cfg.two_part_words) // len(parts),
                                     max_sentences=cfg.part_sentences)
         part_vectors = embed(parts)
         picked: list[int] = []
