@@ -65,6 +65,9 @@ def test_the_kind_of_answer_a_question_asks_for():
     assert answer_kind("What did Brown say about the price of oil?") is None  # asks for words, not a sum
     assert answer_kind("Who won the match?") is None
     assert answer_kind("How old is the Xiaomi founder?") == "age"
+    assert answer_kind("What is the name of the system they are building?") == "name"
+    assert answer_kind("What made-up name did she give her employer?") == "name"
+    assert answer_kind("What did Lane say about the name?") is None
 
 
 def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():
@@ -83,6 +86,9 @@ def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():
     for age in ("The 54-year-old billionaire posted.", "Isinbayeva, 22, has set 10 records.", "He left aged 16."):
         assert has_kind(age, "age"), age
     assert not has_kind("He has set 10 records in 22 years.", "age")
+    for named in ("They are creating what they call the Alert Retrieval Cache.", "The name was changed to Anon Air."):
+        assert has_kind(named, "name"), named
+    assert not has_kind("The pair are building a system to collect texts.", "name")
     for name in ("Copies of Half Life 2 circulated online.", "Pel&#233; scored reams of goals."):
         assert not has_kind(name, "amount"), name  # a capitalised number word in a name, an HTML entity
     assert has_kind("Fifty-five statues were stolen.", "amount") and has_kind("Half the staff left.", "amount")

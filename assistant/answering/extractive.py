@@ -328,7 +328,7 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
         top = sorted(range(len(cands)), key=lambda i: -cheap[i])[: cfg.shortlist // len(parts)]
         keep.update(top)
         kind = answer_kind(part)
-        if kind in ("money", "age"):  # the sum is often in a sentence that shares no word with the question
+        if kind in ("money", "age", "name"):  # the sum (or name) is often in a sentence sharing no word with the question
             runs = {cands[i].run for i in top[:3]}
             keep.update([i for i, c in enumerate(cands) if c.run in runs and has_kind(c.text, kind)][:4])
     where = {c.key: i for i, c in enumerate(cands)}
@@ -355,11 +355,12 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
     sure = kind == "money" and has_kind(cands[best].text, kind)
     if fits is not None and cfg.typed_ratio and not sure and not any(fits(cands[i].text) for i in picked):
         lead = _typed_lead(question, kind, fits, cands, scores, passages, cfg)
-        if lead is None:
+        if lead is None and kind != "name":
             return []  # asked for an amount, and no sentence that answers gives one
-        scores = list(scores)
-        scores[lead] = max(scores) + 1e-6
-        picked = choose(cands, scores, vectors, question, passages, cfg)
+        if lead is not None:  # (a name may be given without a word for naming: "the firm, PodShow, ...")
+            scores = list(scores)
+            scores[lead] = max(scores) + 1e-6
+            picked = choose(cands, scores, vectors, question, passages, cfg)
     counted, named = counted_things(question), asked_speakers(question) or person_names(question)
     if article_text is not None and (_YEAR.search(question) or counted or named):  # fetch it only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
@@ -426,7 +427,7 @@ def _typed_lead(question: str, kind: str, fits: Callable[[str], bool], cands: Se
     "how old is X" is X's)."""
     best = max(range(len(cands)), key=lambda i: scores[i])
     doc = passages[cands[best].passage].doc_id
-    tied = kind == "age" or amount_word(question) is not None or bool(counted_things(question))
+    tied = kind in ("age", "name") or amount_word(question) is not None or bool(counted_things(question))
     typed = [i for i in range(len(cands)) if fits(cands[i].text) and (
         scores[i] >= (cfg.money_ratio if kind == "money" else cfg.typed_ratio) * scores[best]
         or (tied and passages[cands[i].passage].doc_id == doc))]
@@ -512,7 +513,15 @@ def answer_kind(question: str) -> str | None:
         return "age"
     if _MONEY_Q.search(question):
         return "money"
-    return "amount" if _AMOUNT_Q.search(question) else None
+    if _AMOUNT_Q.search(question):
+        return "amount"
+    return "name" if _NAME_Q.search(question) else None
+
+
+_NAME_Q = re.compile(r"^\W*(?:what|which)\b.*\b(?:(?:nick|made-up |code |brand )?names?|called|titled|dubbed)\b", re.I)
+# the sentence that gives a name says so: "what they call the Alert Retrieval Cache", "was changed to Anonymous Airline"
+_NAMING = re.compile(r"\b(?:call(?:ed|s|ing)?|(?:re|nick)?named|known as|dubbed|titled|branded|christened|"
+                     r"changed to|names? (?:is|was))\s+(?:the\s+|it\s+|them\s+)?[\"“‘']?[A-Z]")
 
 
 def has_kind(text: str, kind: str) -> bool:
@@ -522,6 +531,8 @@ def has_kind(text: str, kind: str) -> bool:
         return bool(_MONEY.search(text))
     if kind == "age":
         return bool(_AGE.search(text))
+    if kind == "name":
+        return bool(_NAMING.search(text))
     return bool(_AMOUNT.search(_NOT_AMOUNT.sub(" ", _NAME_NUMBER.sub(r"\1", text))))
 
 
