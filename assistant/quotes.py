@@ -153,6 +153,8 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
         if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence) and \
                 not _TITLED.search(_QUOTED.sub("", sentence)):
             speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
+        if not speakers:  # "The film showed Mr Nattrass, talking about the EU, telling the meeting: "The ..."
+            speakers.extend(_introduces_quote(sentence, full_names))
         previous = out[-1] if out else ()
         if not speakers and previous and _OPENS_QUOTE.match(sentence):
             speakers.extend(previous)  # the quote goes on in the next sentence
@@ -164,6 +166,26 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             if named:
                 last_named = named[0]
     return _share_within_quotes(out, inside)
+
+
+_COLON_QUOTE = re.compile(r":\s*[“\"]")
+_ON_BEHALF = re.compile(r"(?i)\b(?:spokes(?:man|woman|person)|statement|official|aide|representative|lawyer|"
+                        r"agent|club|council|company|firm|department|ministry|office)\b")
+_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady)\.? ([A-Z][\w'’-]+)")
+
+
+def _introduces_quote(sentence: str, full_names: Sequence[str]) -> list[str]:
+    """The one person named before a colon that opens a quote, with no verb of saying to find them by."""
+    colon = _COLON_QUOTE.search(sentence)
+    if not colon:
+        return []
+    before = _QUOTED.sub("", sentence[:colon.start()])
+    if _ON_BEHALF.search(before):
+        return []  # "Mr Blair's spokesman said:", "The club statement added:" - not the person named
+    known = [full for w in re.findall(r"\b[A-Z][\w'’-]+", before) if " " in (full := resolve(w, full_names))]
+    people = {resolve(n, full_names) for n in [*person_names(before), *_TITLED_NAME.findall(before), *known]}
+    people = {p for p in people if not any(p != q and p in q.split() for q in people)}  # 'Nattrass' in 'Mike Nattrass'
+    return list(people) if len(people) == 1 else []
 
 
 def _share_within_quotes(speakers: list[tuple[str, ...]], inside: Sequence[bool]) -> list[tuple[str, ...]]:

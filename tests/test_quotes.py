@@ -65,3 +65,22 @@ def test_a_quote_left_open_goes_on_in_the_next_sentence():
     # a quote over several sentences reopens each with a mark: "She's always been like that. "She enjoys ...
     assert leaves_quote_open('"She enjoys people trying to guess what she will do next.', inside=True)
     assert not leaves_quote_open('"She knows it is headline news," he said.', inside=True)
+
+
+def test_the_one_person_named_before_a_colon_that_opens_a_quote_speaks():
+    from assistant.quotes import sentence_speakers
+
+    text = ('Mike Nattrass is UKIP\'s deputy leader. The film showed Mr Nattrass, apparently talking about the EU, '
+            'telling the meeting: "It is like an empire. It is cheaper than tanks." '
+            'Mr Blair\'s spokesman said: "We will study it." Mr Jones and Mr Smith disagreed: "No."')
+    spans, start = [], 0
+    for sentence in ["Mike Nattrass is UKIP's deputy leader.",
+                     'The film showed Mr Nattrass, apparently talking about the EU, telling the meeting: "It is like '
+                     'an empire.', 'It is cheaper than tanks."', 'Mr Blair\'s spokesman said: "We will study it."',
+                     'Mr Jones and Mr Smith disagreed: "No."']:
+        start = text.index(sentence, start)
+        spans.append((start, start + len(sentence)))
+    who = sentence_speakers(text, spans)
+    assert who[1] == ("Mike Nattrass",) and who[2] == ("Mike Nattrass",)  # the quote goes on
+    assert "Tony Blair" not in who[3] and "Blair" not in who[3]  # a spokesman speaks for him
+    assert who[4] == ()  # two people named: no telling which
