@@ -203,3 +203,22 @@ def test_the_asked_speakers_quote_is_given_whole_beyond_the_usual_length(embedde
     assert "loudmouth" in answer(ExtractiveConfig())
     assert "loudmouth" not in answer(ExtractiveConfig(quote_words=80))  # the quote runs past 80 words
     assert "appeal" not in answer(ExtractiveConfig())  # ... and stops where the quote does
+
+
+def test_a_question_naming_someone_is_answered_from_a_story_that_names_them(embedder):
+    from assistant.answering.extractive import ExtractiveConfig, select
+
+    other = _passage("Council tax bills will rise by 5% in April, the council said. Taxes on fuel rise too.", 0, doc="a")
+    named = _passage("Jane Okafor, the mayor, spoke on Monday. She said council tax would rise by 4% in April.", 0,
+                     doc="b")
+    passages = [other, named]
+    texts = {"a": other.text, "b": named.text}
+    cands = candidates(passages)
+    vectors = embedder.embed([c.text for c in cands])
+    question = "By what percentage will council tax rise in April, according to Jane Okafor?"
+    picked = select(question, cands, vectors, embedder.embed_query(question), passages, ExtractiveConfig(),
+                    embed=embedder.embed, article_text=texts.__getitem__)
+    assert picked and {passages[cands[i].passage].doc_id for i in picked} == {"b"}
+    texts["b"] = "The mayor spoke on Monday."  # no story names her: not answered from the one that does not
+    assert select(question, cands, vectors, embedder.embed_query(question), passages, ExtractiveConfig(),
+                  embed=embedder.embed, article_text=texts.__getitem__) == []

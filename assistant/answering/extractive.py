@@ -343,6 +343,15 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
                 passages: Sequence[Passage], cfg: ExtractiveConfig, idf: Idf | None,
                 article_text: Callable[[str], str] | None = None,
                 embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> list[int]:
+    named = asked_speakers(question) or person_names(question)
+    if named and article_text is not None:  # "what did X say", "which cause did X support": from a story naming X
+        keep = _naming(named, cands, passages, article_text)
+        if not keep:
+            return []
+        if len(keep) < len(cands):
+            chosen = _select_one(question, [cands[i] for i in keep], vectors[keep], query_vector, passages, cfg, idf,
+                                 article_text, embed)
+            return [keep[i] for i in chosen]
     weights = term_weights(question, cands, idf)
     scores = score_candidates(question, cands, vectors @ query_vector, cfg, weights)
     if max(scores) < cfg.abstain_below:
@@ -361,17 +370,24 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
             scores = list(scores)
             scores[lead] = max(scores) + 1e-6
             picked = choose(cands, scores, vectors, question, passages, cfg)
-    counted, named = counted_things(question), asked_speakers(question) or person_names(question)
-    if article_text is not None and (_YEAR.search(question) or counted or named):  # fetch it only when needed
+    counted = counted_things(question)
+    if article_text is not None and (_YEAR.search(question) or counted):  # fetch it only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
         article = article_text(best_doc).lower()
-        if named and not _names_anyone(article, [name.lower() for name in named]):
-            return []  # "what did X say", "what profit did X report": an article naming none of them does not say
         if _YEAR.search(question) and missing_specifics(question, article):
             return []  # "... in 2024?" answered from an article about 2023 is not an answer
         if counted and not any(re.search(rf"\b{w}", article) for w in counted):
             return []  # "how many moons": an article that never mentions moons does not count them
     return picked
+
+
+def _naming(people: Sequence[str], cands: Sequence[Candidate], passages: Sequence[Passage],
+            article_text: Callable[[str], str]) -> list[int]:
+    """The candidates whose article names any of the people (an article naming none of them does not say)."""
+    people = [name.lower() for name in people]
+    docs = {passages[c.passage].doc_id for c in cands}
+    naming = {doc for doc in sorted(docs) if _names_anyone(article_text(doc).lower(), people)}
+    return [i for i, c in enumerate(cands) if passages[c.passage].doc_id in naming]
 
 
 _HOW_MANY = re.compile(r"\bhow many\s+(?:of\s+(?:the|his|her|its|their|these|those)\s+)?((?:[\w'’-]+\s+){0,3})", re.I)
