@@ -360,13 +360,13 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
     kind = answer_kind(question)
     fits = answer_test(question, kind, embed) if kind else None
     best = max(range(len(cands)), key=lambda i: scores[i])
-    # a sum in the best sentence answers "how much did X pay" whatever its verb ("bought Y for $600")
-    sure = kind == "money" and has_kind(cands[best].text, kind)
-    if fits is not None and cfg.typed_ratio and not sure and not any(fits(cands[i].text) for i in picked):
+    if fits is not None and cfg.typed_ratio and not any(fits(cands[i].text) for i in picked):
         lead = _typed_lead(question, kind, fits, cands, scores, passages, cfg)
-        if lead is None and kind != "name":
+        # a sum in the best sentence answers "how much did X pay" whatever its verb ("bought Y for $600"), and a
+        # name may be given without a word for naming ("the firm, PodShow, ..."): when nothing says it better
+        if lead is None and not (kind == "name" or kind == "money" and has_kind(cands[best].text, kind)):
             return []  # asked for an amount, and no sentence that answers gives one
-        if lead is not None:  # (a name may be given without a word for naming: "the firm, PodShow, ...")
+        if lead is not None:
             scores = list(scores)
             scores[lead] = max(scores) + 1e-6
             picked = choose(cands, scores, vectors, question, passages, cfg)
@@ -497,7 +497,7 @@ _STEMS = {"paid": _PAY, "pay": _PAY, "salary": _PAY, "wage": _PAY, "wages": _PAY
           "spent": "spen(?:d|t|ds|ding)", "spend": "spen(?:d|t|ds|ding)", "owe": "ow(?:e|ed|es|ing)",
           "owed": "ow(?:e|ed|es|ing)", "price": _PRICE, "cost": _PRICE, "costs": _PRICE, "fee": "fees?|pa(?:y|id)",
           "fetch": _PRICE, "fetched": _PRICE, "worth": "worth|valu\\w*"}
-_GIVE = "pledg\\w*|commit\\w*|donat\\w*|gives?|gave|given|giving|promis\\w*|grant\\w*|put"
+_GIVE = "pledg\\w*|commit\\w*|donat\\w*|gives?|gave|given|giving|promis\\w*|grant\\w*"
 _GET = "pocket\\w*|gets?|got|receiv\\w*|earn\\w*|wins?|won|prize|pa(?:y|id|ys)"
 _RAISE = "rais\\w*|secur\\w*|fund\\w*|invest\\w*"
 _STEMS |= {w: _GIVE for w in ("pledge", "pledged", "commit", "commits", "committed", "donate", "donated")}
