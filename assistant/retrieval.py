@@ -60,10 +60,11 @@ class Retriever:
         """The best passages; a two-part question gets the best of each part, interleaved (and a few more)."""
         parts = split_question(question)
         if len(parts) == 1:
-            return self._retrieve(question, top_k, query_vector)
+            vector = self.embedder.embed_query(question) if query_vector is None else query_vector
+            return self._retrieve_many([question], top_k, [vector])[0]
         vectors = self.embedder.embed(parts if query_vector is not None else [*parts, question])  # one batch
-        whole = self._retrieve(question, top_k, query_vector if query_vector is not None else vectors[-1])
-        lists = [self._retrieve(part, top_k, vector) for part, vector in zip(parts, vectors)] + [whole]
+        whole = query_vector if query_vector is not None else vectors[-1]
+        lists = self._retrieve_many([*parts, question], top_k, [*vectors[:len(parts)], whole])
         merged: list[Passage] = []
         seen: set[str] = set()
         for rank in range(top_k + self.config.extra_per_part):
@@ -73,23 +74,32 @@ class Retriever:
                     merged.append(ranking[rank])
         return merged[:top_k + self.config.extra_per_part * (len(parts) - 1)]
 
-    def _retrieve(self, question: str, top_k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
+    def _retrieve_many(self, questions: Sequence[str], top_k: int, vectors: Sequence[np.ndarray]
+                       ) -> list[list[Passage]]:
+        """Hybrid retrieval for each question; the dense searches and record lookups are one call each."""
         cfg = self.config
-        vector = self.embedder.embed_query(question) if query_vector is None else query_vector
-        dense = self.store.dense_search(vector, cfg.candidates)
-        keyword = self.store.keyword_search(question, cfg.candidates)
-        fused = fuse_rankings([[i for i, _ in dense], [i for i, _ in keyword]],
-                              [cfg.dense_weight, cfg.keyword_weight], cfg.rrf_k)
-        rows = self.store.chunks(list(fused))  # ids outside the record (crash leftovers) fall away here
+        denses = self.store.dense_search_many(vectors, cfg.candidates)
+        keywords = [self.store.keyword_search(q, cfg.candidates) for q in questions]
+        fused_lists = [fuse_rankings([[i for i, _ in dense], [i for i, _ in keyword]],
+                                     [cfg.dense_weight, cfg.keyword_weight], cfg.rrf_k)
+                       for dense, keyword in zip(denses, keywords)]
+        # ids outside the record (crash leftovers) fall away here
+        rows = self.store.chunks(list(dict.fromkeys(i for fused in fused_lists for i in fused)))
+        articles = self.store.articles_by_id(dict.fromkeys(row.doc_id for row in rows.values()))
+        return [self._rank(q, fused, rows, articles, dict(dense), dict(keyword), top_k)
+                for q, fused, dense, keyword in zip(questions, fused_lists, denses, keywords)]
+
+    def _rank(self, question: str, fused: dict[str, float], rows: dict, articles: dict, dense_sim: dict[str, float],
+              kw_score: dict[str, float], top_k: int) -> list[Passage]:
+        cfg = self.config
         speakers = asked_speakers(question)
         if speakers and cfg.speaker_boost:
             bonus = cfg.speaker_boost * (cfg.dense_weight + cfg.keyword_weight) / (cfg.rrf_k + 1)
-            for chunk_id, row in rows.items():
-                if any(mentions_person(name, s) for name in speakers for s in row.speakers):
+            for chunk_id in fused:
+                row = rows.get(chunk_id)
+                if row is not None and any(mentions_person(name, s) for name in speakers for s in row.speakers):
                     fused[chunk_id] += bonus
         ranked = sorted((i for i in fused if i in rows), key=lambda i: -fused[i])
-        articles = self.store.articles_by_id(rows[i].doc_id for i in ranked)
-        dense_sim, kw_score = dict(dense), dict(keyword)
         passages: list[Passage] = []
         doc_for_dup: dict[str, str] = {}
         for chunk_id in ranked:

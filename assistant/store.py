@@ -350,16 +350,20 @@ class Store:
 
     # -- searching --------------------------------------------------------------------------------------------
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity), best first; ids not in the record (crash leftovers) are dropped."""
+        """(chunk_id, cosine similarity), best first."""
+        return self.dense_search_many([vector], k)[0]
+
+    def dense_search_many(self, vectors: Sequence[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
+        """`dense_search` for several queries in one call (a two-part question asks three)."""
         self._follow_other_writers()
         try:  # no count() first: Chroma counts by scanning: 9 ms at 100k chunks, 60 ms at 1M
-            res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
-                                        include=["distances"])
+            res = self.collection.query(query_embeddings=[np.asarray(v, dtype=np.float32) for v in vectors],
+                                        n_results=k, include=["distances"])
         except Exception:
             if self.collection.count() == 0:  # Chroma 1.x answers [] for an empty collection; older servers raise
-                return []
+                return [[] for _ in vectors]
             raise
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+        return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists)] for ids, dists in zip(res["ids"], res["distances"])]
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         return self.keyword_index().search(query, k)
