@@ -33,6 +33,11 @@ _AFTER_VERB = re.compile(r"\b(?i:said|says|added|adds|according to|asked|asks|wr
                          r"observed|exclaimed|joked|quipped|concluded|concludes|conceded|concedes|countered)\s+"
                          r"([^,.;:!?()“”\"]{1,120})")
 _NAME_RE = re.compile(_NAME)
+# a place or an employer, not who speaks ("... in Bristol said", "an analyst at Nomura told"); "a spokesman for
+# Royal Mail said" is Royal Mail speaking
+_PREPOSITION_BEFORE = re.compile(rf"(?:\b({_NAME})\s+(?=(?:of|from|at)\s))?\b(?:in|at|of|from|on)\s+(?:the\s+)?$")
+# "Dr Erel Avineri, of the Centre for Transport ... in Bristol said:", "Anais Faraj, an analyst at Nomura told"
+_SUBJECT_WITH_PLACE = re.compile(rf"^\W*({_NAME}),\s+[a-z][^,\"“”]{{2,160}}?\s(?:{_VERBS})\b")
 _LEADING = {"But", "And", "Or", "However", "Meanwhile", "Yet", "So", "Now", "Then", "Also", "Instead", "Still",
             "Earlier", "Later", "Separately", "Afterwards", "Indeed", "Speaking", "Asked"}
 # "..., said one of their lawyers, Michalis Dimitrakopoulos."
@@ -45,6 +50,9 @@ _CLAUSE_WORDS = {"there", "was", "were", "is", "are", "that", "would", "will", "
                  "should", "may", "might", "be", "been", "not", "he", "she", "they", "we", "i", "this", "his", "her",
                  "their", "to", "if", "when", "its", "so"}
 # 'according to a report from the People's Daily', 'said a spokesman for Microsoft': a source, not who speaks
+_ORG_WORDS = {"Bank", "Department", "Committee", "Council", "Office", "Association", "Party", "Agency", "Ministry",
+              "Commission", "Union", "Institute", "University", "Group", "Federation", "Society", "Board", "Court",
+              "Duke", "Duchess", "Earl", "House", "Chamber", "Centre", "Center", "School", "College"}
 _SOURCE_WORDS = {"a", "an", "report", "reports", "statement", "spokesman", "spokeswoman", "spokesperson", "from", "by",
                  "for", "figures", "data", "study", "survey"}
 _FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|as|and|for|with|told|yesterday|today|last|this)\b")
@@ -86,7 +94,16 @@ def attributed(sentence: str) -> list[str]:
     """Speaker mentions in one sentence as written: full names, surnames or a pronoun ('he', 'she')."""
     found: list[str] = []
     sentence = _QUOTED.sub(lambda m: "“…”", sentence)  # names inside a quote are not its speaker
-    mentions = [(m.group(1), m.group(2)) for m in _BEFORE_VERB.finditer(sentence)]
+    mentions = []
+    for m in _BEFORE_VERB.finditer(sentence):
+        place = _PREPOSITION_BEFORE.search(sentence[:m.start()])
+        if place is None:
+            mentions.append((m.group(1), m.group(2)))
+        elif place.group(1) and (_TITLES.match(place.group(1)) or " " in place.group(1).strip()) and \
+                not _ORG_WORDS & set(place.group(1).split()):
+            mentions.append((place.group(1), None))  # "President Musharraf of Pakistan said" (not "the Bank of")
+    mentions += [(m.group(1), None) for m in _SUBJECT_WITH_PLACE.finditer(sentence)
+                 if " " in m.group(1).strip() and m.group(1).split()[0] not in _LEADING]  # "Separately, ..." is not
     mentions += [(m.group(1), None) for m in _COLON_SPEAKER.finditer(sentence) if " " in m.group(1).strip()]
     mentions += [(name, None) for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
     mentions += [(m.group(2), None) for m in _AFTER_VERB_APPOSITION.finditer(sentence)]
@@ -151,7 +168,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             if name and name not in speakers:
                 speakers.append(name)
         if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence) and \
-                not _TITLED.search(_QUOTED.sub("", sentence)):
+                not _TITLED.search(_QUOTED.sub("", sentence)) and not _BEFORE_VERB.search(_QUOTED.sub("", sentence)):
             speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
         if not speakers:  # "The film showed Mr Nattrass, talking about the EU, telling the meeting: "The ..."
             speakers.extend(_introduces_quote(sentence, full_names))

@@ -84,3 +84,15 @@ def test_the_one_person_named_before_a_colon_that_opens_a_quote_speaks():
     assert who[1] == ("Mike Nattrass",) and who[2] == ("Mike Nattrass",)  # the quote goes on
     assert "Tony Blair" not in who[3] and "Blair" not in who[3]  # a spokesman speaks for him
     assert who[4] == ()  # two people named: no telling which
+
+
+def test_a_place_or_employer_before_the_verb_is_not_the_speaker():
+    from assistant.quotes import attributed
+
+    assert attributed('Dr Erel Avineri, of the Centre for Transport at the University of the West of England in '
+                      'Bristol said: "The design is not adjusted."') == ["Erel Avineri"]
+    assert attributed('"There is a whiff of a sweetener," Anais Faraj, an analyst at Nomura told the BBC.') == \
+        ["Anais Faraj"]
+    assert attributed("Hiding women away is backward, President Musharraf of Pakistan said.") == ["Musharraf"]
+    assert attributed("The figures came after the Bank of England said lending fell.") == []
+    assert attributed("A spokesman for Royal Mail said it was investigating.") == ["Royal Mail"]  # speaks for it
