@@ -225,22 +225,23 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
         picked.append(i)
         words += cands[i].words
         covered |= _stems(content_words(cands[i].text))
+    where = {c.key: i for i, c in enumerate(cands)}  # (run, order) -> candidate, to find a sentence's neighbours
     if speakers:
-        words = _complete_quotes(cands, picked, speakers, words, cfg.quote_words)
+        words = _complete_quotes(cands, where, picked, speakers, words, cfg.quote_words)
     if cfg.follow_words:
-        words = _follow_best(cands, picked, best, words, cfg.follow_words)
-    _fill_gaps(cands, picked, words, cfg.max_words)
+        words = _follow_best(cands, where, picked, best, words, cfg.follow_words)
+    _fill_gaps(cands, where, picked, words, cfg.max_words)
     return reading_order(cands, picked)
 
 
-def _fill_gaps(cands: Sequence[Candidate], picked: list[int], words: int, budget: int) -> int:
+def _fill_gaps(cands: Sequence[Candidate], where: Mapping[tuple[int, int], int], picked: list[int], words: int,
+               budget: int) -> int:
     """Two chosen sentences of a story with one sentence between them are read with it: a quote's middle line
     ("I have a new slogan. Vote Blair, Get Brown. That's what I tell people") or the step of an argument."""
-    index = {c.key: i for i, c in enumerate(cands)}
     keys = {cands[i].key for i in picked}
     for i in list(picked):
         run, order = cands[i].key
-        middle = index.get((run, order + 1))
+        middle = where.get((run, order + 1))
         if (run, order + 2) in keys and middle is not None and middle not in picked and \
                 words + cands[middle].words <= budget:
             picked.append(middle)
@@ -248,11 +249,11 @@ def _fill_gaps(cands: Sequence[Candidate], picked: list[int], words: int, budget
     return words
 
 
-def _follow_best(cands: Sequence[Candidate], picked: list[int], best: int, words: int, budget: int) -> int:
+def _follow_best(cands: Sequence[Candidate], where: Mapping[tuple[int, int], int], picked: list[int], best: int,
+                 words: int, budget: int) -> int:
     """A short answer goes on with the sentence after its best one: the figure or the quote often comes next
     ("... Gordon Freeman ... ." "He's back in City 17 ..."). Same story, so no citation can be wrong by it."""
-    index = {c.key: i for i, c in enumerate(cands)}
-    nxt = index.get((cands[best].run, cands[best].order + 1))
+    nxt = where.get((cands[best].run, cands[best].order + 1))
     if nxt is not None and nxt not in picked and words + cands[nxt].words <= budget:
         picked.append(nxt)
         words += cands[nxt].words
@@ -267,23 +268,22 @@ def reading_order(cands: Sequence[Candidate], picked: Sequence[int]) -> list[int
     return sorted(picked, key=lambda i: (first[cands[i].run], cands[i].order))
 
 
-def _complete_quotes(cands: Sequence[Candidate], picked: list[int], speakers: list[str], words: int,
-                     max_words: int) -> int:
+def _complete_quotes(cands: Sequence[Candidate], where: Mapping[tuple[int, int], int], picked: list[int],
+                     speakers: list[str], words: int, max_words: int) -> int:
     """A quote of the asked speaker that goes on in the next sentences is given whole, while the budget lasts."""
-    index = {c.key: i for i, c in enumerate(cands)}
 
     def theirs(i: int) -> bool:
         return any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
 
     for i in [i for i in picked if theirs(i)]:
-        nxt = index.get((cands[i].run, cands[i].order + 1))
+        nxt = where.get((cands[i].run, cands[i].order + 1))
         inside = leaves_quote_open(cands[i].text)  # the next sentence may carry no mark: '"Jens is a fantastic
         while nxt is not None and nxt not in picked and theirs(nxt) and words + cands[nxt].words <= max_words and \
                 (inside or has_quote(cands[nxt].text)):  # keeper. He deserves another chance."'
             picked.append(nxt)
             words += cands[nxt].words
             inside = leaves_quote_open(cands[nxt].text, inside)
-            nxt = index.get((cands[nxt].run, cands[nxt].order + 1))
+            nxt = where.get((cands[nxt].run, cands[nxt].order + 1))
     return words
 
 
@@ -349,9 +349,16 @@ def _select_one(question: str, cands: Sequence[Candidate], vectors: np.ndarray, 
         if not keep:
             return []
         if len(keep) < len(cands):
-            chosen = _select_one(question, [cands[i] for i in keep], vectors[keep], query_vector, passages, cfg, idf,
-                                 article_text, embed)
+            chosen = _answer(question, [cands[i] for i in keep], vectors[keep], query_vector, passages, cfg, idf,
+                             article_text, embed)
             return [keep[i] for i in chosen]
+    return _answer(question, cands, vectors, query_vector, passages, cfg, idf, article_text, embed)
+
+
+def _answer(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query_vector: np.ndarray,
+            passages: Sequence[Passage], cfg: ExtractiveConfig, idf: Idf | None,
+            article_text: Callable[[str], str] | None, embed: Callable[[Sequence[str]], np.ndarray] | None
+            ) -> list[int]:
     weights = term_weights(question, cands, idf)
     scores = score_candidates(question, cands, vectors @ query_vector, cfg, weights)
     if max(scores) < cfg.abstain_below:
@@ -444,9 +451,11 @@ def _typed_lead(question: str, kind: str, fits: Callable[[str], bool], cands: Se
     best = max(range(len(cands)), key=lambda i: scores[i])
     doc = passages[cands[best].passage].doc_id
     tied = kind in ("age", "name") or amount_word(question) is not None or bool(counted_things(question))
-    typed = [i for i in range(len(cands)) if fits(cands[i].text) and (
-        scores[i] >= (cfg.money_ratio if kind == "money" else cfg.typed_ratio) * scores[best]
-        or (tied and passages[cands[i].passage].doc_id == doc))]
+    ratio = cfg.money_ratio if kind == "money" else cfg.typed_ratio
+    # the cheap tests first: `fits` may embed the words after each number
+    typed = [i for i in range(len(cands)) if (scores[i] >= ratio * scores[best] or
+                                               tied and passages[cands[i].passage].doc_id == doc)
+             and fits(cands[i].text)]
     return max(typed, key=lambda i: scores[i]) if typed else None
 
 
@@ -461,7 +470,8 @@ def answer_test(question: str, kind: str, embed: Callable[[Sequence[str]], np.nd
     counted = counted_things(question) if kind == "amount" else []
     if not counted:
         return lambda text: has_kind(text, kind)
-    return lambda text: has_kind(text, kind) and counts(text, question, counted, embed)
+    phrase = _HOW_MANY.search(question).group(1).strip()  # "people attended the" (counted_things found it)
+    return lambda text: has_kind(text, kind) and counts(text, phrase, counted, embed)
 
 
 _PEOPLE = re.compile(r"\b(?:people|persons?|staff|workers?|employees?|members?|fans?|voters?|residents?|visitors?|"
@@ -471,23 +481,23 @@ _PEOPLE = re.compile(r"\b(?:people|persons?|staff|workers?|employees?|members?|f
 COUNT_SIMILARITY = 0.45  # the words after a number mean the thing counted ("130,000 cars" for "how many vehicles")
 
 
-def counts(text: str, question: str, counted: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray] | None
+def counts(text: str, phrase: str, counted: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray] | None
            ) -> bool:
     """Whether a sentence with an amount names the thing counted: its word ("19 private banks"), a word for
-    people when people are counted ("2,000 staff"), or, by meaning, the words right after a number."""
+    people when people are counted ("2,000 staff"), or, by meaning, the words right after a number (compared with
+    the question's words after "how many", `phrase`)."""
     if any(re.search(rf"\b{w}", text, re.I) for w in counted):
         return True
     if "people" in counted and _PEOPLE.search(text):
         return True
     if embed is None:
         return False
-    clean = _NOT_AMOUNT.sub(" ", _NAME_NUMBER.sub(r"\1", text))
+    clean = _amount_text(text)
     windows = [" ".join(clean[m.end():].split()[:3]) for m in _AMOUNT.finditer(clean)]
     windows = [w for w in windows if w]
     if not windows:
         return False
-    asked = _HOW_MANY.search(question)
-    vectors = embed([asked.group(1).strip() if asked else " ".join(counted), *windows])
+    vectors = embed([phrase, *windows])
     return float(np.max(vectors[1:] @ vectors[0])) >= COUNT_SIMILARITY
 
 
@@ -549,7 +559,12 @@ def has_kind(text: str, kind: str) -> bool:
         return bool(_AGE.search(text))
     if kind == "name":
         return bool(_NAMING.search(text))
-    return bool(_AMOUNT.search(_NOT_AMOUNT.sub(" ", _NAME_NUMBER.sub(r"\1", text))))
+    return bool(_AMOUNT.search(_amount_text(text)))
+
+
+def _amount_text(text: str) -> str:
+    """The sentence without what only looks like an amount: dates, times, years, names' numbers, HTML entities."""
+    return _NOT_AMOUNT.sub(" ", _NAME_NUMBER.sub(r"\1", text))
 
 
 def missing_specifics(question: str, article: str) -> list[str]:
