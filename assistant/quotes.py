@@ -80,7 +80,8 @@ def clean_name(raw: str) -> str:
 
 
 _OPENS_QUOTE = re.compile(r"^\s*[“\"‘]")
-_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady)\.? [A-Z]")  # someone else named
+_TITLE_WORDS = r"(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady)"
+_TITLED = re.compile(rf"\b{_TITLE_WORDS}\.? [A-Z]")  # someone else named
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’(?!\w)")
 _VERB_RE = re.compile(rf"\b(?:{_VERBS})\b")
 
@@ -167,8 +168,9 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             name = (last_speaker or last_named) if mention in _PRONOUNS else resolve(mention, full_names)
             if name and name not in speakers:
                 speakers.append(name)
+        unquoted = _QUOTED.sub("", sentence)
         if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence) and \
-                not _TITLED.search(_QUOTED.sub("", sentence)) and not _BEFORE_VERB.search(_QUOTED.sub("", sentence)):
+                not _TITLED.search(unquoted) and not _BEFORE_VERB.search(unquoted):
             speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
         if not speakers:  # "The film showed Mr Nattrass, talking about the EU, telling the meeting: "The ..."
             speakers.extend(_introduces_quote(sentence, full_names))
@@ -188,7 +190,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
 _COLON_QUOTE = re.compile(r":\s*[“\"]")
 _ON_BEHALF = re.compile(r"(?i)\b(?:spokes(?:man|woman|person)|statement|official|aide|representative|lawyer|"
                         r"agent|club|council|company|firm|department|ministry|office)\b")
-_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady)\.? ([A-Z][\w'’-]+)")
+_TITLED_NAME = re.compile(rf"\b{_TITLE_WORDS}\.? ([A-Z][\w'’-]+)")
 
 
 def _introduces_quote(sentence: str, full_names: Sequence[str]) -> list[str]:
@@ -243,15 +245,7 @@ def leaves_quote_open(sentence: str, inside: bool = False) -> bool:
     """Whether a quote opened in the sentence (or before it, when `inside`) goes on after it:
     'Seaman said: "Jens is a fantastic keeper.'"""
     opening = _reopening(sentence) if inside else None  # the quote's next paragraph (or sentence) reopens
-    return _inside_after(sentence[opening.end():] if opening else sentence, inside)
-
-
-def _reopening(sentence: str) -> re.Match | None:
-    return None if sentence.lstrip().startswith("‘") else _OPENS_QUOTE.match(sentence)
-
-
-def _inside_after(text: str, inside: bool) -> bool:
-    for ch in text:
+    for ch in sentence[opening.end():] if opening else sentence:
         if ch == '"':
             inside = not inside
         elif ch == "“":
@@ -259,6 +253,10 @@ def _inside_after(text: str, inside: bool) -> bool:
         elif ch == "”":
             inside = False
     return inside
+
+
+def _reopening(sentence: str) -> re.Match | None:
+    return None if sentence.lstrip().startswith("‘") else _OPENS_QUOTE.match(sentence)
 
 
 def mentions_person(name: str, speaker: str) -> bool:
