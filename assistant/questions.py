@@ -43,7 +43,9 @@ def split_question(question: str) -> list[str]:
     parts = [p.strip(" ,;") for p in _SPLIT_RE.split(question) if p.strip(" ,;")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return _split_people(question)
-    names = person_names(parts[0]) or re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", parts[0])
+    # "what did X say about Y, and what did he say about Z": "he" is X, whoever else the first part names
+    names = (asked_speakers(parts[0]) or person_names(parts[0])
+             or re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", parts[0]))
     first = parts[0] if parts[0].endswith("?") else parts[0] + "?"
     rest = []
     for part in parts[1:]:

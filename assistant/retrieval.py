@@ -23,6 +23,7 @@ class RetrievalConfig:
     speaker_boost: float = 0.5  # in units of a rank-1 RRF score, for passages where the asked-about person speaks
     extra_per_part: int = 2  # a two-part question gets this many more passages, so each part has its own share
     followers: int = 4  # the chunk after each of the best few passages is read too (see Retriever.with_next)
+    chain: int = 2  # ... and for the best passage, this many chunks after it (a list or a long quote runs on)
 
 
 def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:
@@ -47,13 +48,18 @@ class Retriever:
         have = {p.chunk_id for p in passages}
         extra: list[Passage] = []
         rows_of: dict[str, list] = {}
-        for p in passages[:first]:
+        for n, p in enumerate(passages[:first]):
             rows = rows_of.setdefault(p.doc_id, self.store.chunks_of(p.doc_id))
-            nxt = next((r for r in rows if r.start >= p.end), None)
-            if nxt is not None and nxt.chunk_id not in have:
-                have.add(nxt.chunk_id)
-                extra.append(replace(p, text=nxt.text, chunk_id=nxt.chunk_id, start=nxt.start, end=nxt.end,
-                                     speakers=nxt.speakers, dense=0.0, keyword=0.0))
+            end = p.end
+            for _ in range(self.config.chain if n == 0 else 1):
+                nxt = next((r for r in rows if r.start >= end), None)
+                if nxt is None:
+                    break
+                end = nxt.end
+                if nxt.chunk_id not in have:
+                    have.add(nxt.chunk_id)
+                    extra.append(replace(p, text=nxt.text, chunk_id=nxt.chunk_id, start=nxt.start, end=nxt.end,
+                                         speakers=nxt.speakers, dense=0.0, keyword=0.0))
         return [*passages, *extra]
 
     def retrieve(self, question: str, top_k: int = 10, query_vector: np.ndarray | None = None) -> list[Passage]:

@@ -91,7 +91,9 @@ def test_how_much_is_answered_with_a_sum_or_not_at_all(sample_assistant):
 
 
 def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
-    retriever = sample_assistant.retriever
+    from assistant.retrieval import RetrievalConfig, Retriever
+
+    retriever = Retriever(sample_assistant.store, sample_assistant.embedder, RetrievalConfig(chain=1))
     passages = retriever.retrieve("Greyhaven wind farm: how many turbines, and how many homes will it power?")
     last = {p.doc_id: max(c.start for c in sample_assistant.store.chunks_of(p.doc_id)) for p in passages}
     passages = [next(p for p in passages if p.start < last[p.doc_id])]  # a chunk with one after it
@@ -103,6 +105,22 @@ def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
     assert follower.text in body
     assert retriever.with_next(more, first=2)[:2] == more[:2]  # nothing twice
     assert len({p.chunk_id for p in retriever.with_next(more, first=2)}) == len(retriever.with_next(more, first=2))
+
+
+def test_the_best_passage_is_read_on_for_a_few_chunks(sample_assistant):
+    """A list or a long quote runs on: the best passage is followed by `chain` chunks, the others by one."""
+    from assistant.retrieval import RetrievalConfig, Retriever
+
+    store = sample_assistant.store
+    doc = max(sample_assistant.articles(), key=lambda a: len(store.chunks_of(a.doc_id)))
+    rows = store.chunks_of(doc.doc_id)
+    assert len(rows) >= 3
+    first = next(p for p in sample_assistant.retrieve(doc.title, top_k=20) if p.chunk_id == rows[0].chunk_id)
+    for chain in (1, 2):
+        retriever = Retriever(store, sample_assistant.embedder, RetrievalConfig(chain=chain))
+        read = retriever.with_next([first], first=1)
+        assert [p.chunk_id for p in read] == [r.chunk_id for r in rows[:1 + chain]]
+        assert all(p.doc_id == doc.doc_id and p.text == r.text for p, r in zip(read, rows))
 
 
 def test_what_did_x_say_is_not_answered_from_an_article_that_never_names_x(sample_assistant):

@@ -10,6 +10,10 @@ from assistant.questions import asked_speakers, split_question
     ("How many buses will Halbrook buy, and when will they arrive?",
      ["How many buses will Halbrook buy?", "When will they arrive?"]),
     ("Who won the match and the cup?", ["Who won the match and the cup?"]),  # one question with two objects
+    # "he" is the person whose words were asked for, not everyone the first part names
+    ("What did Sir Alex Ferguson say about his row with Arsene Wenger, and what did he say about technology?",
+     ["What did Sir Alex Ferguson say about his row with Arsene Wenger?",
+      "What did he say about technology (Alex Ferguson)?"]),
 ])
 def test_two_questions_in_one_are_split(question, parts):
     assert split_question(question) == parts
