@@ -245,9 +245,15 @@ def leaves_quote_open(sentence: str, inside: bool = False) -> bool:
     """Whether a quote opened in the sentence (or before it, when `inside`) goes on after it:
     'Seaman said: "Jens is a fantastic keeper.'"""
     opening = _reopening(sentence) if inside else None  # the quote's next paragraph (or sentence) reopens
-    for ch in sentence[opening.end():] if opening else sentence:
+    rest = sentence[opening.end():] if opening else sentence
+    for k, ch in enumerate(rest):
         if ch == '"':
-            inside = not inside
+            # a straight mark after a word and before a space closes, whatever came before: 'them," said Mr Davis'
+            # ends a quote whose opening mark the text lost
+            closes = k > 0 and not rest[k - 1].isspace() and (k + 1 == len(rest) or not rest[k + 1].isalnum())
+            opens = (k == 0 or rest[k - 1].isspace() or rest[k - 1] in "([") and k + 1 < len(rest) and \
+                not rest[k + 1].isspace()
+            inside = True if opens and not closes else False if closes and not opens else not inside
         elif ch == "“":
             inside = True
         elif ch == "”":

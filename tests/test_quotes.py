@@ -65,6 +65,12 @@ def test_a_quote_left_open_goes_on_in_the_next_sentence():
     # a quote over several sentences reopens each with a mark: "She's always been like that. "She enjoys ...
     assert leaves_quote_open('"She enjoys people trying to guess what she will do next.', inside=True)
     assert not leaves_quote_open('"She knows it is headline news," he said.', inside=True)
+    # a text that lost a quote's opening mark: the mark after "them," closes it, and the next sentence is free
+    assert not leaves_quote_open('Forces were already "buried" and little could reassure them," said Mr Davis.')
+    text = ('Police forces were already "buried" under initiatives and there was little to reassure them," said '
+            'Mr Davis. Earlier Lib Dem spokesman Mark Oaten said the government was right. "But these measures '
+            'will only work if matched with a cut in paperwork."')
+    assert sentence_speakers(text, split_sentences(text)) == [("Davis",), ("Mark Oaten",), ("Mark Oaten",)]
 
 
 def test_the_one_person_named_before_a_colon_that_opens_a_quote_speaks():
