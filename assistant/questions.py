@@ -35,6 +35,8 @@ _QUESTION_WORDS = {"what", "who", "how", "why", "when", "where", "which", "did",
 _SPLIT_RE = re.compile(r",?\s+and\s+(?=(?:what|how|who|whom|whose|which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
 
 
+_SUBJECT_RE = re.compile(r"\b(?:did|does|do|had|has|have|was|is|were|are|will|would|could|can)\s+((?:[A-Z][\w'’-]+\s+)*"
+                         r"[A-Z][\w'’-]+)")
 _PRONOUN_RE = re.compile(r"\b(he|she|him|her|his|they|them|their|it|its)\b", re.I)
 
 
@@ -44,8 +46,9 @@ def split_question(question: str) -> list[str]:
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return _split_people(question)
     # "what did X say about Y, and what did he say about Z": "he" is X, whoever else the first part names
-    names = (asked_speakers(parts[0]) or person_names(parts[0])
-             or re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", parts[0]))
+    # "how many had Roger Federer won against Fabrice Santoro, and who beat him": the subject, after its auxiliary
+    names = (asked_speakers(parts[0]) or person_names(" ".join(_SUBJECT_RE.findall(parts[0])))
+             or person_names(parts[0]) or re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", parts[0]))
     first = parts[0] if parts[0].endswith("?") else parts[0] + "?"
     rest = []
     for part in parts[1:]:

@@ -14,6 +14,10 @@ from assistant.questions import asked_speakers, split_question
     ("What did Sir Alex Ferguson say about his row with Arsene Wenger, and what did he say about technology?",
      ["What did Sir Alex Ferguson say about his row with Arsene Wenger?",
       "What did he say about technology (Alex Ferguson)?"]),
+    # ... and otherwise the subject, named after its auxiliary, not the others named or an event's name
+    ("How many matches against Fabrice Santoro had Roger Federer won at the Australian Open, and who beat him?",
+     ["How many matches against Fabrice Santoro had Roger Federer won at the Australian Open?",
+      "Who beat him (Roger Federer)?"]),
 ])
 def test_two_questions_in_one_are_split(question, parts):
     assert split_question(question) == parts
