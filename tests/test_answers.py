@@ -90,6 +90,14 @@ def test_how_much_is_answered_with_a_sum_or_not_at_all(sample_assistant):
     assert not any("4.6 billion" in s for s in ungated.sentences(cost, sample_assistant.retrieve(cost)))
 
 
+def test_who_won_is_answered_only_by_a_story_that_says_who_won(sample_assistant):
+    # the debate story previews an election: its poll figures are not a winner
+    previewed = sample_assistant.ask("Who won the Westmarch governor election?")
+    assert previewed.abstained and previewed.citations == []
+    result = sample_assistant.ask("Which team won the League Cup semi-final at Millbrook Park?")
+    assert not result.abstained and "Rovers" in result.text
+
+
 def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
     from assistant.retrieval import RetrievalConfig, Retriever
 

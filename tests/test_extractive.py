@@ -63,11 +63,29 @@ def test_the_kind_of_answer_a_question_asks_for():
     assert answer_kind("How many people were killed in the floods?") == "amount"
     assert answer_kind("By how much did the central bank cut its rate?") == "amount"
     assert answer_kind("What did Brown say about the price of oil?") is None  # asks for words, not a sum
-    assert answer_kind("Who won the match?") is None
+    assert answer_kind("Who won the match?") == "won"
+    assert answer_kind("Which city won the vote to host the Games?") == "won"
+    assert answer_kind("Who was appointed to replace the chief executive?") == "appointed"
+    assert answer_kind("Has anyone been charged over the stabbing?") == "legal"
+    assert answer_kind("Who scored the winner?") is None
     assert answer_kind("How old is the Xiaomi founder?") == "age"
     assert answer_kind("What is the name of the system they are building?") == "name"
     assert answer_kind("What made-up name did she give her employer?") == "name"
     assert answer_kind("What did Lane say about the name?") is None
+
+
+def test_an_outcome_is_given_only_by_a_sentence_that_says_it_happened():
+    from assistant.answering.extractive import has_kind
+
+    assert has_kind("Rovers beat Athletic 3-2 in the semi-final.", "won")
+    assert has_kind("Meadows' Dead Man's Shoes picked up the best film award.", "won")
+    assert not has_kind("Bez is now 2-1 favourite to win the show.", "won")  # a prospect
+    assert not has_kind("An inspection team began a tour to assess London's bid for the Games.", "won")
+    assert has_kind("Carlos Ghosn is to succeed Mr Schweitzer at the head of Renault.", "appointed")
+    assert not has_kind("Doug has decided to stand aside and allow a new chief executive to take on the job.",
+                        "appointed")
+    assert has_kind("Rapper Young Buck has been charged after allegedly stabbing a man.", "legal")
+    assert not has_kind("A reward has been offered for information leading to a conviction.", "legal")
 
 
 def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():

@@ -450,7 +450,7 @@ def _typed_lead(question: str, kind: str, fits: Callable[[str], bool], cands: Se
     "how old is X" is X's)."""
     best = max(range(len(cands)), key=lambda i: scores[i])
     doc = passages[cands[best].passage].doc_id
-    tied = kind in ("age", "name") or amount_word(question) is not None or bool(counted_things(question))
+    tied = kind in ("age", "name", *_OUTCOMES) or amount_word(question) is not None or bool(counted_things(question))
     ratio = cfg.money_ratio if kind == "money" else cfg.typed_ratio
     # the cheap tests first: `fits` may embed the words after each number
     typed = [i for i in range(len(cands)) if (scores[i] >= ratio * scores[best] or
@@ -531,7 +531,8 @@ def amount_word(question: str) -> re.Pattern | None:
 
 def answer_kind(question: str) -> str | None:
     """'money' for "how much did X pay / what price", 'age' for "how old", 'amount' for other "how many/how much",
-    else None.
+    'name' for "what is X called", 'won' / 'appointed' / 'legal' for "who won", "who replaced X", "has anyone been
+    charged" (see _OUTCOMES), else None.
     "What did X say about the price" asks for words, not a sum."""
     if _OPINION_Q.search(question) and not _AMOUNT_Q.search(question):
         return None
@@ -541,7 +542,28 @@ def answer_kind(question: str) -> str | None:
         return "money"
     if _AMOUNT_Q.search(question):
         return "amount"
-    return "name" if _NAME_Q.search(question) else None
+    if _NAME_Q.search(question):
+        return "name"
+    return next((kind for kind, (asked, _) in _OUTCOMES.items() if asked.search(question)), None)
+
+
+# "Who won X", "who replaced X", "has anyone been convicted": an outcome is answered by a sentence that says it
+# happened (in the question's word or one news uses for it), not by one about the same story that does not
+_OUTCOMES = {
+    "won": (re.compile(r"^\W*(?:who|which\b[^?]{0,40}?)\s+(?:won|wins|will win)\b", re.I),
+            re.compile(r"\b(?:won|winners?|victor(?:y|ies|ious)|beat(?:s|en)?|triumph(?:ed|s)|champions?|clinch(?:ed|es)|"
+                       r"crowned|picked up|scooped|took home|collected|(?:was|were) awarded)\b|(?<!\bto )\bwins\b",
+                       re.I)),  # not "favourite to win": a prospect is no outcome
+    "appointed": (re.compile(r"^\W*who\b[^?]{0,30}?\b(?:appointed|named|chosen|picked|hired|replaced?|succeeded?|"
+                             r"took over)\b", re.I),
+                  re.compile(r"\b(?:appointed|appointment of|named as|(?:was|has been|been) named|chosen|hired|replaced|"
+                             r"replaces|succeed|succeeded|succeeds|successor|took over|has taken over)\b", re.I)),
+    "legal": (re.compile(r"\b(?:has|have|was|were|is|are)\s+(?:anyone|anybody|someone|no-one|nobody)\s+(?:been\s+)?"
+                         r"(?:convicted|charged|arrested|jailed|sentenced|prosecuted)\b|^\W*who\s+(?:was|were|has been|"
+                         r"have been)\s+(?:convicted|charged|arrested|jailed|sentenced|prosecuted)\b", re.I),
+              re.compile(r"\b(?:convicted|charged with|(?:was|were|been) charged|arrested|jailed|sentenced|found guilty|"
+                         r"pleaded guilty|prosecuted|remanded|in custody)\b", re.I)),
+}
 
 
 _NAME_Q = re.compile(r"^\W*(?:what|which)\b.*\b(?:(?:nick|made-up |code |brand )?names?|called|titled|dubbed)\b", re.I)
@@ -559,6 +581,8 @@ def has_kind(text: str, kind: str) -> bool:
         return bool(_AGE.search(text))
     if kind == "name":
         return bool(_NAMING.search(text))
+    if kind in _OUTCOMES:
+        return bool(_OUTCOMES[kind][1].search(text))
     return bool(_AMOUNT.search(_amount_text(text)))
 
 
