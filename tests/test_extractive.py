@@ -75,7 +75,7 @@ def test_the_kind_of_answer_a_question_asks_for():
 
 
 def test_an_outcome_is_given_only_by_a_sentence_that_says_it_happened():
-    from assistant.answering.extractive import has_kind
+    from assistant.answering.extractive import answer_kind, answer_test, has_kind
 
     assert has_kind("Rovers beat Athletic 3-2 in the semi-final.", "won")
     assert has_kind("Meadows' Dead Man's Shoes picked up the best film award.", "won")
@@ -84,6 +84,10 @@ def test_an_outcome_is_given_only_by_a_sentence_that_says_it_happened():
     assert has_kind("Carlos Ghosn is to succeed Mr Schweitzer at the head of Renault.", "appointed")
     assert not has_kind("Doug has decided to stand aside and allow a new chief executive to take on the job.",
                         "appointed")
+    assert answer_kind("What sentence did Alex Bell receive?") == "penalty"
+    sentence = answer_test("What sentence did Alex Bell receive for his part in the network?", "penalty")
+    assert sentence("Bell was jailed for 18 months at the Old Bailey.")
+    assert not sentence("The longest jail sentence, 46 months, was handed down to Sankus.")  # someone else's
     assert has_kind("Rapper Young Buck has been charged after allegedly stabbing a man.", "legal")
     assert not has_kind("A reward has been offered for information leading to a conviction.", "legal")
 
@@ -123,6 +127,11 @@ def test_a_count_must_count_the_thing_asked(embedder):
     assert vehicles("The Saab factory produces fewer than 130,000 cars per year.")  # by meaning
     assert not vehicles("The Saab factory has lost money for 15 quarters.")
     assert not answer_test("How many vehicles a year does the plant turn out?", "amount")("It makes 130,000 cars.")
+    # the thing counted is named beside a number, not anywhere in the sentence
+    copies = answer_test("How many copies did the game sell?", "amount")
+    assert copies("The game has sold more than five million copies worldwide.")
+    assert copies("Copies sold reached 2 million by March.")
+    assert not copies("Half Life 2 was released on 16 November, but gamers had to authenticate their copy online.")
 
 
 def test_a_sum_must_be_the_sum_asked_for():

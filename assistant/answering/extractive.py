@@ -467,6 +467,9 @@ def answer_test(question: str, kind: str, embed: Callable[[Sequence[str]], np.nd
     if kind == "money":
         word = amount_word(question)
         return lambda text: has_kind(text, "money") and (word is None or bool(word.search(text)))
+    if kind == "penalty" and person_names(question):  # "what sentence did X receive": X's, not another's
+        surnames = [name.split()[-1] for name in person_names(question)]
+        return lambda text: has_kind(text, kind) and any(re.search(rf"\b{re.escape(s)}\b", text) for s in surnames)
     counted = counted_things(question) if kind == "amount" else []
     if not counted:
         return lambda text: has_kind(text, kind)
@@ -478,6 +481,7 @@ _PEOPLE = re.compile(r"\b(?:people|persons?|staff|workers?|employees?|members?|f
                      r"children|adults?|men|women|students?|pupils?|patients?|users?|customers?|passengers?|"
                      r"viewers?|listeners?|players?|troops|soldiers?|civilians?|victims?|delegates?|spectators?)\b",
                      re.I)
+COUNT_WINDOW = (4, 7)  # the thing counted is named within this many words before and after (from) the number
 COUNT_SIMILARITY = 0.45  # the words after a number mean the thing counted ("130,000 cars" for "how many vehicles")
 
 
@@ -486,13 +490,15 @@ def counts(text: str, phrase: str, counted: Sequence[str], embed: Callable[[Sequ
     """Whether a sentence with an amount names the thing counted: its word ("19 private banks"), a word for
     people when people are counted ("2,000 staff"), or, by meaning, the words right after a number (compared with
     the question's words after "how many", `phrase`)."""
-    if any(re.search(rf"\b{w}", text, re.I) for w in counted):
+    clean = _amount_text(text)
+    near = [" ".join(clean[:m.start()].split()[-COUNT_WINDOW[0]:] + clean[m.start():].split()[:COUNT_WINDOW[1]])
+            for m in _AMOUNT.finditer(clean)]  # "sold five million copies", "copies sold reached two million"
+    if any(re.search(rf"\b{w}", words, re.I) for w in counted for words in near):
         return True
-    if "people" in counted and _PEOPLE.search(text):
+    if "people" in counted and any(_PEOPLE.search(words) for words in near):
         return True
     if embed is None:
         return False
-    clean = _amount_text(text)
     windows = [" ".join(clean[m.end():].split()[:3]) for m in _AMOUNT.finditer(clean)]
     windows = [w for w in windows if w]
     if not windows:
@@ -531,8 +537,8 @@ def amount_word(question: str) -> re.Pattern | None:
 
 def answer_kind(question: str) -> str | None:
     """'money' for "how much did X pay / what price", 'age' for "how old", 'amount' for other "how many/how much",
-    'name' for "what is X called", 'won' / 'appointed' / 'legal' for "who won", "who replaced X", "has anyone been
-    charged" (see _OUTCOMES), else None.
+    'name' for "what is X called", 'won' / 'appointed' / 'penalty' / 'legal' for "who won", "who replaced X", "what
+    sentence did X get", "has anyone been charged" (see _OUTCOMES), else None.
     "What did X say about the price" asks for words, not a sum."""
     if _OPINION_Q.search(question) and not _AMOUNT_Q.search(question):
         return None
@@ -558,6 +564,10 @@ _OUTCOMES = {
                              r"took over)\b", re.I),
                   re.compile(r"\b(?:appointed|appointment of|named as|(?:was|has been|been) named|chosen|hired|replaced|"
                              r"replaces|succeed|succeeded|succeeds|successor|took over|has taken over)\b", re.I)),
+    "penalty": (re.compile(r"^\W*what (?:sentence|punishment|penalty|fine|jail term|prison term|ban)\b|"
+                           r"\bhow long (?:was|were|will|is|has)\b[^?]*\b(?:jailed|sentenced|banned|imprisoned)\b", re.I),
+                re.compile(r"\b(?:jail\w*|prison|imprison\w*|sentenc\w*|custodial|\d+ (?:months?|years?|weeks?)|fined|"
+                           r"fine of|community (?:service|order)|suspended|probation|life|banned|ban)\b", re.I)),
     "legal": (re.compile(r"\b(?:has|have|was|were|is|are)\s+(?:anyone|anybody|someone|no-one|nobody)\s+(?:been\s+)?"
                          r"(?:convicted|charged|arrested|jailed|sentenced|prosecuted)\b|^\W*who\s+(?:was|were|has been|"
                          r"have been)\s+(?:convicted|charged|arrested|jailed|sentenced|prosecuted)\b", re.I),
