@@ -155,7 +155,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
     ('"We will win," she said. "We always do."'); `known` adds names found elsewhere in the article.
     """
     full_names = list(dict.fromkeys([*person_names(text), *known]))
-    last_speaker = last_named = ""
+    last_speaker = last_named = subject = ""  # subject: the person a sentence starts with, for the next one's "he"
     out: list[tuple[str, ...]] = []
     inside = quoted_openings(text, spans)
     for k, (start, end) in enumerate(spans):
@@ -164,8 +164,11 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
         if inside[k]:  # a quote goes on from the sentence before: its words up to the closing mark are the quote's
             closing = re.search(r"[\"”]", sentence)
             sentence = "“…”" + sentence[closing.end():] if closing else ""
+        # "he" is the sentence's subject, or the last one's ("... he says"), before the last speaker
+        here = "" if inside[k] else _apposition_subject(sentence)
         for mention in attributed(sentence):
-            name = (last_speaker or last_named) if mention in _PRONOUNS else resolve(mention, full_names)
+            name = (here or subject or last_speaker or last_named) if mention in _PRONOUNS else \
+                resolve(mention, full_names)
             if name and name not in speakers:
                 speakers.append(name)
         unquoted = _QUOTED.sub("", sentence)
@@ -178,6 +181,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
         if not speakers and previous and _OPENS_QUOTE.match(sentence):
             speakers.extend(previous)  # the quote goes on in the next sentence
         out.append(tuple(speakers))
+        subject = here
         if speakers:
             last_speaker = speakers[-1]
         else:
@@ -187,6 +191,21 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
     return _share_within_quotes(out, inside)
 
 
+def _apposition_subject(sentence: str) -> str:
+    """The person a sentence starts with, in apposition: "Oliver Letwin, one of the men lampooned, affects
+    bewilderment at what he believes" (not "Of Hepburn, she said", nor a name inside a quote)."""
+    starts = _SUBJECT_START.match(sentence)
+    if not starts or _OPENS_QUOTE.match(sentence) or not sentence[starts.end():].startswith(","):
+        return ""
+    named = person_names(sentence)
+    if not named or starts.group(1).strip() != named[0] or named[0].split()[0] in _NOT_SUBJECT:
+        return ""
+    return named[0]
+
+
+_NOT_SUBJECT = _NOT_NAMES | {"Of", "For", "With", "By", "To", "From", "Like", "Unlike", "Despite", "Under", "Over",
+                              "Among", "Against", "Without", "Within"}  # "Of Hepburn, she said": not her
+_SUBJECT_START = re.compile(rf"^\W*(?:(?:{'|'.join(sorted(_LEADING))})\s+)?(?:{_TITLE_WORDS}\.?\s+)?({_NAME})")
 _COLON_QUOTE = re.compile(r":\s*[“\"]")
 _ON_BEHALF = re.compile(r"(?i)\b(?:spokes(?:man|woman|person)|statement|official|aide|representative|lawyer|"
                         r"agent|club|council|company|firm|department|ministry|office)\b")

@@ -46,6 +46,14 @@ def test_surnames_and_pronouns_resolve_within_the_article():
     assert sentence_speakers(text, spans) == [(), ("Lei Jun",), ("Lei Jun",), ("Wang Xingxing",)]
 
 
+def test_he_is_the_person_the_sentence_starts_with_before_the_last_speaker():
+    text = ('"We will win," said Mr Howard. Oliver Letwin, one of the men on the poster, affects bewilderment at what '
+            'he believes is Labour\'s loss of nerve. The attack, he says, is the latest example. '
+            'Of Mr Howard, Ms Ruth Kelly said: "He is finished."')
+    spans = split_sentences(text)
+    assert sentence_speakers(text, spans) == [("Howard",), ("Oliver Letwin",), ("Oliver Letwin",), ("Ruth Kelly",)]
+
+
 def test_person_names_drop_titles():
     assert "Xi Jinping" in person_names("Chinese President Xi Jinping attends a symposium.")
 
