@@ -90,6 +90,12 @@ def test_an_outcome_is_given_only_by_a_sentence_that_says_it_happened():
     assert not sentence("The longest jail sentence, 46 months, was handed down to Sankus.")  # someone else's
     assert has_kind("Rapper Young Buck has been charged after allegedly stabbing a man.", "legal")
     assert not has_kind("A reward has been offered for information leading to a conviction.", "legal")
+    convicted = answer_test("Has anyone been convicted over the raid?", "legal")
+    assert convicted("Two men were found guilty at the Old Bailey.")
+    assert not convicted("Twenty eight people have been arrested.")  # an arrest is not a conviction ...
+    arrested = answer_test("Has anyone been arrested over the raid?", "legal")
+    assert arrested("Twenty eight people have been arrested.") and arrested("He was jailed for six years.")  # ... a
+    # conviction follows an arrest
 
 
 def test_a_sentence_gives_an_amount_only_if_it_is_not_a_date_a_time_or_a_name():

@@ -470,6 +470,10 @@ def answer_test(question: str, kind: str, embed: Callable[[Sequence[str]], np.nd
     if kind == "penalty" and person_names(question):  # "what sentence did X receive": X's, not another's
         surnames = [name.split()[-1] for name in person_names(question)]
         return lambda text: has_kind(text, kind) and any(re.search(rf"\b{re.escape(s)}\b", text) for s in surnames)
+    if kind == "legal":  # "has anyone been convicted" is not answered by an arrest; "arrested" is, by a conviction
+        asked = next(i for i, (verb, _) in enumerate(_LEGAL_STEPS) if verb.search(question) or i == 2)
+        said = re.compile("|".join(words for _, words in _LEGAL_STEPS[:asked + 1]), re.I)
+        return lambda text: bool(said.search(text))
     counted = counted_things(question) if kind == "amount" else []
     if not counted:
         return lambda text: has_kind(text, kind)
@@ -574,6 +578,13 @@ _OUTCOMES = {
               re.compile(r"\b(?:convicted|charged with|(?:was|were|been) charged|arrested|jailed|sentenced|found guilty|"
                          r"pleaded guilty|prosecuted|remanded|in custody)\b", re.I)),
 }
+# a legal step asked about, and the words that say it (or a later step) happened: conviction, charge, arrest
+_LEGAL_STEPS = [
+    (re.compile(r"\b(?:convicted|jailed|sentenced|found guilty|imprisoned)\b", re.I),
+     r"\b(?:convicted|found guilty|pleaded guilty|jailed|sentenced|imprisoned)\b"),
+    (re.compile(r"\b(?:charged|prosecuted)\b", re.I), r"\b(?:charged with|(?:was|were|been) charged|prosecuted)\b"),
+    (re.compile(r"\b(?:arrested|detained)\b", re.I), r"\b(?:arrested|detained|remanded|in custody)\b"),
+]
 
 
 _NAME_Q = re.compile(r"^\W*(?:what|which)\b.*\b(?:(?:nick|made-up |code |brand )?names?|called|titled|dubbed)\b", re.I)
