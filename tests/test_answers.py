@@ -98,6 +98,14 @@ def test_who_won_is_answered_only_by_a_story_that_says_who_won(sample_assistant)
     assert not result.abstained and "Rovers" in result.text
 
 
+def test_a_part_the_articles_do_not_answer_is_said_to_be_unanswered(sample_assistant):
+    answer = sample_assistant.ask("How many buses will Halbrook buy, and who won the Westmarch governor election?")
+    assert not answer.abstained and "40" in answer.text and answer.citations
+    assert answer.text.endswith("The articles don't say: who won the Westmarch governor election?")
+    both = sample_assistant.ask("How many buses will Halbrook buy, and when will they arrive?")
+    assert "don't say" not in both.text
+
+
 def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
     from assistant.retrieval import RetrievalConfig, Retriever
 

@@ -295,8 +295,16 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
 
     A two-part question ("..., and who beat him?") is answered part by part, each within its share of words.
     """
+    return select_parts(question, cands, vectors, query_vector, passages, cfg, idf, embed, article_text)[0]
+
+
+def select_parts(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query_vector: np.ndarray,
+                 passages: Sequence[Passage], cfg: ExtractiveConfig, idf: Idf | None = None,
+                 embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+                 article_text: Callable[[str], str] | None = None) -> tuple[list[int], list[str]]:
+    """`select`, and the parts of a two-part question that nothing answers (when another part is answered)."""
     if not cands:
-        return []
+        return [], []
     parts = split_question(question)
     if len(parts) > 1 and embed is not None:
         share = dataclasses.replace(cfg, max_words=int(cfg.max_words * cfg.two_part_words) // len(parts),
@@ -304,6 +312,7 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
                                     max_sentences=cfg.part_sentences)
         part_vectors = embed(parts)
         picked: list[int] = []
+        unanswered: list[str] = []
         for n, (part, vector) in enumerate(zip(parts, part_vectors)):
             among = list(range(len(cands)))
             if n and picked and follows_on(part):  # "..., and what was the final score?": the same story
@@ -312,8 +321,16 @@ def select(question: str, cands: Sequence[Candidate], vectors: np.ndarray, query
             chosen = _select_one(part, [cands[i] for i in among], vectors[among], vector, passages, share, idf,
                                  article_text, embed)
             picked += [among[i] for i in chosen if among[i] not in picked]
-        return reading_order(cands, picked)
-    return _select_one(question, cands, vectors, query_vector, passages, cfg, idf, article_text, embed)
+            if not chosen:
+                unanswered.append(part)
+        return reading_order(cands, picked), unanswered if picked else []
+    return _select_one(question, cands, vectors, query_vector, passages, cfg, idf, article_text, embed), []
+
+
+def not_said(part: str) -> str:
+    """What an answer says of a part of the question that the articles do not answer."""
+    part = part.strip()
+    return f"The articles don't say: {part[0].lower()}{part[1:]}"
 
 
 def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, idf: Idf | None = None) -> list[Candidate]:
@@ -683,8 +700,9 @@ class ExtractiveAnswerer:
             return []
         vectors = self.embed([c.text for c in cands])
         qvec = query_vector if query_vector is not None else self.embed([question])[0]
-        picked = select(question, cands, vectors, qvec, passages, self.config, self.idf, self.embed, self.article_text)
-        return compose(cands, picked)
+        picked, unanswered = select_parts(question, cands, vectors, qvec, passages, self.config, self.idf, self.embed,
+                                          self.article_text)
+        return compose(cands, picked) + [not_said(part) for part in unanswered]
 
     def stream(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None) -> Iterator[str]:
         sentences = self.sentences(question, passages, query_vector)
