@@ -76,6 +76,15 @@ def first_hit(ranked: Sequence[str], gold: Sequence[str], k: int) -> int | None:
     return None
 
 
+_UNANSWERED = re.compile(r"The articles don't say:[^?]*\?")
+
+
+def has_keywords(outcome: Outcome) -> bool:
+    """Every expected keyword in the answer's own words (not in a part it restates as unanswered)."""
+    claims = _UNANSWERED.sub(" ", outcome.answer).lower()
+    return all(k.lower() in claims for k in outcome.question.answer_keywords)
+
+
 def answer_words(text: str) -> int:
     return len(re.findall(r"[\w'’-]+", strip_markers(text)))
 
@@ -90,7 +99,7 @@ def summarize(outcomes: Sequence[Outcome], groups: Callable[[Question], list[set
         for k in (1, 4, 10):
             m[f"hit@{k}"] = sum(1 for r in ranks if r is not None and r <= k) / len(ans)
         m["mrr@10"] = sum(1 / r for r in ranks if r) / len(ans)
-        m["keyword_acc"] = sum(all(k.lower() in o.answer.lower() for k in o.question.answer_keywords) for o in ans) / len(ans)
+        m["keyword_acc"] = sum(has_keywords(o) for o in ans) / len(ans)
         cited = [d for o in ans for d in o.cited_docs]
         good = sum(1 for o in ans for d in o.cited_docs if is_gold(d, o.question.gold_docs))
         m["cite_precision"] = good / len(cited) if cited else None

@@ -29,6 +29,14 @@ def test_retrieval_and_answer_metrics():
     assert "hit@4" in table and "newsdesk" in table and "baseline" in table
 
 
+def test_a_keyword_in_a_part_restated_as_unanswered_does_not_count():
+    q = Q("m", ["a/1.txt", "a/2.txt"], ["Being Julia", "hunt"], "multi")
+    restated = Outcome(q, ["/a/1.txt"], "His film Being Julia [1]. The articles don't say: which cause did he support "
+                                        "on the first weekend of the hunting ban?", ["/a/1.txt"])
+    answered = Outcome(q, ["/a/1.txt"], "His film Being Julia [1]. He rode out with the hunt [2].", ["/a/1.txt"])
+    assert summarize([restated])["keyword_acc"] == 0 and summarize([answered])["keyword_acc"] == 1
+
+
 def test_multi_question_recall_needs_every_story_cited():
     q = Q("m", ["a/1.txt", "a/2.txt"], [], "multi")
     both = Outcome(q, ["/a/1.txt", "/a/2.txt"], "x [1] y [2]", ["/a/1.txt", "/a/2.txt"])
