@@ -54,6 +54,23 @@ def test_a_short_answer_goes_on_with_the_next_sentence_of_the_same_story():
     assert len(short) == 1  # the budget decides
 
 
+def test_an_answer_that_starts_by_pointing_back_says_what_it_points_to():
+    import numpy as np
+
+    from assistant.answering.extractive import ExtractiveConfig, choose
+
+    text = ("Thousands of hunt supporters rode out on the first day of the ban. They were greeted by big crowds, "
+            "with the actor Jeremy Irons among them. Police made four arrests.")
+    passages = [_passage(text, 0)]
+    cands = candidates(passages)
+    vectors = np.eye(len(cands), dtype=np.float32)
+    question = "Who greeted the riders?"
+    picked = choose(cands, [0.2, 1.0, 0.1], vectors, question, passages, ExtractiveConfig(follow_words=0))
+    assert [cands[i].text[:9] for i in picked] == ["Thousands", "They were"]  # who "they" are, then the answer
+    tight = choose(cands, [0.2, 1.0, 0.1], vectors, question, passages, ExtractiveConfig(follow_words=0, max_words=20))
+    assert [cands[i].text[:9] for i in tight] == ["They were"]  # the budget decides
+
+
 def test_the_kind_of_answer_a_question_asks_for():
     from assistant.answering.extractive import answer_kind
 

@@ -230,8 +230,16 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
         words = _complete_quotes(cands, where, picked, speakers, words, cfg.quote_words)
     if cfg.follow_words:
         words = _follow_best(cands, where, picked, best, words, cfg.follow_words)
+    prev = where.get((cands[best].run, cands[best].order - 1))
+    if _POINTS_BACK.match(cands[best].text) and prev is not None and prev not in picked and \
+            words + cands[prev].words <= cfg.max_words:
+        picked.append(prev)  # "They were greeted by big crowds ...": who "they" are is in the sentence before
+        words += cands[prev].words
     _fill_gaps(cands, where, picked, words, cfg.max_words)
     return reading_order(cands, picked)
+
+
+_POINTS_BACK = re.compile(r"^\W*(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b")
 
 
 def _fill_gaps(cands: Sequence[Candidate], where: Mapping[tuple[int, int], int], picked: list[int], words: int,
@@ -353,6 +361,9 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
         nxt = where.get((cands[i].run, cands[i].order + 1))
         if nxt is not None and len(keep) < cfg.shortlist * 3 // 2:
             keep.add(nxt)
+        prev = where.get((cands[i].run, cands[i].order - 1))  # the sentence a "they" or "it" points back to
+        if prev is not None and _POINTS_BACK.match(cands[i].text) and len(keep) < cfg.shortlist * 3 // 2:
+            keep.add(prev)
     return [cands[i] for i in sorted(keep)]
 
 
