@@ -495,11 +495,12 @@ def answer_test(question: str, kind: str, embed: Callable[[Sequence[str]], np.nd
     if kind == "money":
         word = amount_word(question)
         return lambda text: has_kind(text, "money") and (word is None or bool(word.search(text)))
-    if kind == "penalty" and person_names(question):  # "what sentence did X receive": X's, not another's
-        surnames = [name.split()[-1] for name in person_names(question)]
+    people = person_names(question) if kind == "penalty" else []
+    if people:  # "what sentence did X receive": X's, not another's
+        surnames = [name.split()[-1] for name in people]
         return lambda text: has_kind(text, kind) and any(re.search(rf"\b{re.escape(s)}\b", text) for s in surnames)
     if kind == "legal":  # "has anyone been convicted" is not answered by an arrest; "arrested" is, by a conviction
-        asked = next(i for i, (verb, _) in enumerate(_LEGAL_STEPS) if verb.search(question) or i == 2)
+        asked = next((i for i, (verb, _) in enumerate(_LEGAL_STEPS) if verb.search(question)), len(_LEGAL_STEPS) - 1)
         said = re.compile("|".join(words for _, words in _LEGAL_STEPS[:asked + 1]), re.I)
         return lambda text: bool(said.search(text))
     counted = counted_things(question) if kind == "amount" else []
@@ -523,15 +524,16 @@ def counts(text: str, phrase: str, counted: Sequence[str], embed: Callable[[Sequ
     people when people are counted ("2,000 staff"), or, by meaning, the words right after a number (compared with
     the question's words after "how many", `phrase`)."""
     clean = _amount_text(text)
+    amounts = list(_AMOUNT.finditer(clean))
     near = [" ".join(clean[:m.start()].split()[-COUNT_WINDOW[0]:] + clean[m.start():].split()[:COUNT_WINDOW[1]])
-            for m in _AMOUNT.finditer(clean)]  # "sold five million copies", "copies sold reached two million"
+            for m in amounts]  # "sold five million copies", "copies sold reached two million"
     if any(re.search(rf"\b{w}", words, re.I) for w in counted for words in near):
         return True
     if "people" in counted and any(_PEOPLE.search(words) for words in near):
         return True
     if embed is None:
         return False
-    windows = [" ".join(clean[m.end():].split()[:3]) for m in _AMOUNT.finditer(clean)]
+    windows = [" ".join(clean[m.end():].split()[:3]) for m in amounts]
     windows = [w for w in windows if w]
     if not windows:
         return False
