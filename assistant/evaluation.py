@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .answering.citations import strip_markers
+from .answering.citations import NOT_SAID, strip_markers
 
 
 
@@ -76,7 +76,7 @@ def first_hit(ranked: Sequence[str], gold: Sequence[str], k: int) -> int | None:
     return None
 
 
-_UNANSWERED = re.compile(r"The articles don't say:[^?]*\?")
+_UNANSWERED = re.compile(re.escape(NOT_SAID) + r"[^?]*\?")
 
 
 def has_keywords(outcome: Outcome) -> bool:

@@ -7,7 +7,8 @@ from typing import Sequence
 from ..chunking import split_sentences
 from ..types import Citation, Passage
 
-NOT_FOUND = "The articles don't say: this is not in the indexed articles."
+NOT_SAID = "The articles don't say:"  # opens a refusal, and a part of an answer that nothing answers
+NOT_FOUND = f"{NOT_SAID} this is not in the indexed articles."
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD_RE = re.compile(r"[\w'’]+")
 _STOP = set(

@@ -13,7 +13,7 @@ from ..chunking import split_sentences
 from ..quotes import has_quote, leaves_quote_open, mentions_person, person_names, sentence_speakers
 from ..questions import asked_speakers, follows_on, split_question, topic_of
 from ..types import Passage
-from .citations import NOT_FOUND, content_words, content_words_in_order
+from .citations import NOT_FOUND, NOT_SAID, content_words, content_words_in_order
 
 _NUMBER_Q = re.compile(r"\b(how (?:many|much|long|old|big|far|often|large|tall|fast)|what (?:percentage|proportion|share|number|amount|price|age|sum|figure|score)|number of|by how much)\b", re.I)
 _WHEN_Q = re.compile(r"\b(when|what (?:year|date|day|month|time))\b", re.I)
@@ -338,7 +338,7 @@ def select_parts(question: str, cands: Sequence[Candidate], vectors: np.ndarray,
 def not_said(part: str) -> str:
     """What an answer says of a part of the question that the articles do not answer."""
     part = part.strip()
-    return f"The articles don't say: {part[0].lower()}{part[1:]}"
+    return f"{NOT_SAID} {part[0].lower()}{part[1:]}"
 
 
 def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, idf: Idf | None = None) -> list[Candidate]:
