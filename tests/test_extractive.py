@@ -89,6 +89,28 @@ def test_the_kind_of_answer_a_question_asks_for():
     assert answer_kind("What is the name of the system they are building?") == "name"
     assert answer_kind("What made-up name did she give her employer?") == "name"
     assert answer_kind("What did Lane say about the name?") is None
+    assert answer_kind("How cold is the cryotherapy chamber?") == "measure"
+    assert answer_kind("How long was Knight jailed for?") == "penalty"  # an outcome before a measure
+    assert answer_kind("What share of the bank did the government own?") == "amount"
+
+
+def test_a_measure_is_a_number_with_the_unit_asked_for():
+    from assistant.answering.extractive import measure_unit
+
+    def gives(question, text):
+        return bool(measure_unit(question).search(text))
+
+    assert gives("How cold is the chamber?", "It is cooled to minus 160 degrees centigrade.")
+    assert gives("How cold does it get at night?", "The wind chill takes temperatures down to minus 20C.")
+    assert not gives("How cold is the chamber?", "He spent 20 days in the chamber.")
+    assert gives("How quickly can viewers change channels?", "With IPTV, the speed is 15 milliseconds.")
+    assert gives("How far out was the penalty?", "Five metres in from the touchline, 44 metres out, he kicked.")
+    assert not gives("How far out was the penalty?", "Jones had missed three earlier shots at goal.")
+    assert gives("How long could the trial last?", "The trial could last as long as a year.")
+    assert gives("What share of the bank did the government own?", "The government owns 51.4% of KFB.")
+    assert gives("What share of the royalties do they pay?", "They pay a quarter of the band's royalties.")
+    assert not gives("What share of the bank did the government own?", "It will spend $3.3bn to buy the bank.")
+    assert measure_unit("How many people attended?") is None
 
 
 def test_an_outcome_is_given_only_by_a_sentence_that_says_it_happened():
@@ -204,6 +226,18 @@ def test_the_shortlist_keeps_a_sum_that_shares_no_word_with_a_how_much_question(
     assert any("$799" in c.text for c in kept)
     assert not any("$799" in c.text for c in shortlist("What does the NevoSL controller do?", cands,
                                                          ExtractiveConfig(shortlist=2)))
+
+
+def test_the_shortlist_keeps_a_measure_that_shares_no_word_with_a_how_question():
+    from assistant.answering.extractive import ExtractiveConfig, shortlist
+
+    text = ("Microsoft thinks IPTV is the future of television. Microsoft started thinking about IPTV long ago. "
+            "Microsoft is not the only IPTV player. Flicking between channels on satellite TV takes two seconds. "
+            "With IPTV, the speed is 15 milliseconds.")
+    cands = candidates([_passage(text, 0)])
+    kept = shortlist("According to Microsoft, how quickly can viewers flick between channels on IPTV?", cands,
+                     ExtractiveConfig(shortlist=2))
+    assert any("15 milliseconds" in c.text for c in kept)
 
 
 def test_the_second_part_of_a_question_that_points_back_is_answered_from_the_same_story(embedder):

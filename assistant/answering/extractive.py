@@ -353,9 +353,12 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
         top = sorted(range(len(cands)), key=lambda i: -cheap[i])[: cfg.shortlist // len(parts)]
         keep.update(top)
         kind = answer_kind(part)
-        if kind in ("money", "age", "name"):  # the sum (or name) is often in a sentence sharing no word with the question
+        unit = measure_unit(part)
+        # the sum (or name, or measure) is often in a sentence sharing no word with the question
+        if kind in ("money", "age", "name") or unit is not None:
             runs = {cands[i].run for i in top[:3]}
-            keep.update([i for i, c in enumerate(cands) if c.run in runs and has_kind(c.text, kind)][:4])
+            fits = (lambda text: bool(unit.search(text))) if unit is not None else (lambda text: has_kind(text, kind))
+            keep.update([i for i, c in enumerate(cands) if c.run in runs and fits(c.text)][:4])
     where = {c.key: i for i, c in enumerate(cands)}
     for i in list(keep):
         nxt = where.get((cands[i].run, cands[i].order + 1))
@@ -399,7 +402,7 @@ def _answer(question: str, cands: Sequence[Candidate], vectors: np.ndarray, quer
         lead = _typed_lead(question, kind, fits, cands, scores, passages, cfg)
         # a sum in the best sentence answers "how much did X pay" whatever its verb ("bought Y for $600"), and a
         # name may be given without a word for naming ("the firm, PodShow, ..."): when nothing says it better
-        if lead is None and not (kind == "name" or kind == "money" and has_kind(cands[best].text, kind)):
+        if lead is None and not (kind in ("name", "measure") or kind == "money" and has_kind(cands[best].text, kind)):
             return []  # asked for an amount, and no sentence that answers gives one
         if lead is not None:
             scores = list(scores)
@@ -451,7 +454,8 @@ _MONEY_Q = re.compile(r"(?<!by )\bhow much (?:\w+ ){0,2}(?:money|cash|compensati
                       r"fetch(?:ed)?|owed?|pocket(?:s|ed)?|commit(?:s|ted)?|donated?|borrow(?:s|ed)?|bid|sold for|"
                       r"receive[sd]?|award(?:s|ed)?)\b|\bwhat(?:\W+\w+){0,8}?\W+(price|salary|wages?|pay package|fee|fine|budget|"
                       r"valuation|compensation)\b", re.I)
-_AMOUNT_Q = re.compile(r"\b(?:how (?:many|much)|what (?:percentage|proportion|number|amount|sum|figure)|number of)\b", re.I)
+_AMOUNT_Q = re.compile(r"\b(?:how (?:many|much)|what (?:percentage|proportion|share|number|amount|sum|figure)|number of)\b",
+                       re.I)
 _CURRENCY = r"(?:pounds?|dollars?|euros?|yuan|pence|cents?|yen|rupees?|francs?|roubles?|p)"
 _MONEY = re.compile(rf"[£$€¥]\s?\d|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|trillion)?\s?{_CURRENCY}\b", re.I)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
@@ -462,6 +466,42 @@ _NUMBER_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twe
                  "thousands?|millions?|billions?|half|dozens?")
 # a number word in capitals only where it starts the sentence: 'Half Life', 'Seven Seas' are names
 _AMOUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|^\W*(?i:{_NUMBER_WORDS})\b")
+_TIME_UNITS = r"(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|decades?"
+_LENGTH_UNITS = r"(?:kilo|centi|milli)?met(?:re|er)s?|km|miles?|yards?|feet|foot|inches"
+_PERCENT = r"%|per ?cent|percentage points?|points?"
+_FRACTION = r"(?:a|one|two|three) (?:half|third|quarter|fifth|tenth)|half|(?:two|three)[ -](?:thirds|quarters)|majority"
+_A_NUMBER = rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS}|a few|several))"
+
+
+def _units(words: str, letters: str = "", alone: str = "") -> re.Pattern:
+    """A number followed by one of the unit `words` (a word may come between: "160 degrees", "minus 160 degrees
+    centigrade", "15 extra seconds"; "a year"), or by a one-letter unit written against it ("160C", "44m"), or words
+    that say the measure alone ("a quarter")."""
+    short = rf"|\d\s?(?:{letters})\b" if letters else ""
+    alone = rf"|\b(?:{alone})\b" if alone else ""
+    return re.compile(rf"(?:{_A_NUMBER}(?:\s*-\s*|\s+)?(?:[a-z]+\s+)?|\ban?\s+)(?:{words})(?!\w){short}{alone}", re.I)
+
+
+# "how cold", "how quickly", "how far out", "what share": a measure, given by a number with its unit ("minus 160
+# degrees", "15 milliseconds", "44 metres", "51.4%"); a "how ..." question may be answered in words ("a decade")
+_MEASURES = [(re.compile(rf"\b{asked}\b", re.I), units) for asked, units in [
+    (r"how (?:cold|hot|warm)", _units(r"degrees?|°|celsius|centigrade|fahrenheit", "c|f")),
+    (r"how (?:quickly|fast|slowly|soon)", _units(rf"{_TIME_UNITS}|mph|km/h|kph|m/s|metres per second|[mkg]bps|[mk]b/s")),
+    (r"how long", _units(rf"{_TIME_UNITS}|{_LENGTH_UNITS}", "m")),
+    (r"how (?:far|close|tall|high|deep|wide)", _units(_LENGTH_UNITS, "m|ft")),
+    (r"how heavy", _units(r"kg|kilos?|kilograms?|tonnes?|tons?|stones?|lbs?|grams?|ounces?|oz", "g")),
+    (r"how (?:often|frequently)", _units(rf"times|{_TIME_UNITS}")),
+    (r"what (?:percentage|proportion|share)|how (?:steep(?:ly)?|sharp(?:ly)?)",
+     _units(_PERCENT, alone=_FRACTION)),
+    (r"how (?:big|large|small)", _units(rf"{_PERCENT}|bn|billion|million|square|sq|acres?|hectares?|{_LENGTH_UNITS}",
+                                        "m|k")),
+]]
+_MEASURE_Q = re.compile("|".join(asked.pattern for asked, _ in _MEASURES), re.I)
+
+
+def measure_unit(question: str) -> re.Pattern | None:
+    """A number with the unit that answers a "how cold / how far / how quickly / what share" question, or None."""
+    return next((units for asked, units in _MEASURES if asked.search(question)), None)
 
 
 _AGE_Q = re.compile(r"\bhow old\b|\b(?:at )?what age\b", re.I)
@@ -474,11 +514,12 @@ def _typed_lead(question: str, kind: str, fits: Callable[[str], bool], cands: Se
                 scores: Sequence[float], passages: Sequence[Passage], cfg: ExtractiveConfig) -> int | None:
     """The best sentence giving the answer asked (`fits`), if it answers nearly as well as the best sentence, or
     comes from the best sentence's article and is tied to the question by more than its kind: the question's own
-    word for the sum ("cost", "paid"), the thing counted, or an age (an age in the article that best answers
-    "how old is X" is X's)."""
+    word for the sum ("cost", "paid"), the thing counted, a measure's unit ("how cold": degrees), or an age (an
+    age in the article that best answers "how old is X" is X's)."""
     best = max(range(len(cands)), key=lambda i: scores[i])
     doc = passages[cands[best].passage].doc_id
-    tied = kind in ("age", "name", *_OUTCOMES) or amount_word(question) is not None or bool(counted_things(question))
+    tied = (kind in ("age", "name", *_OUTCOMES) or measure_unit(question) is not None
+            or amount_word(question) is not None or bool(counted_things(question)))
     ratio = cfg.money_ratio if kind == "money" else cfg.typed_ratio
     # the cheap tests first: `fits` may embed the words after each number
     typed = [i for i in range(len(cands)) if (scores[i] >= ratio * scores[best] or
@@ -503,6 +544,9 @@ def answer_test(question: str, kind: str, embed: Callable[[Sequence[str]], np.nd
         asked = next((i for i, (verb, _) in enumerate(_LEGAL_STEPS) if verb.search(question)), len(_LEGAL_STEPS) - 1)
         said = re.compile("|".join(words for _, words in _LEGAL_STEPS[:asked + 1]), re.I)
         return lambda text: bool(said.search(text))
+    unit = measure_unit(question) if kind in ("amount", "measure") else None
+    if unit is not None:
+        return lambda text: bool(unit.search(_amount_text(text)))
     counted = counted_things(question) if kind == "amount" else []
     if not counted:
         return lambda text: has_kind(text, kind)
@@ -572,7 +616,8 @@ def amount_word(question: str) -> re.Pattern | None:
 def answer_kind(question: str) -> str | None:
     """'money' for "how much did X pay / what price", 'age' for "how old", 'amount' for other "how many/how much",
     'name' for "what is X called", 'won' / 'appointed' / 'penalty' / 'legal' for "who won", "who replaced X", "what
-    sentence did X get", "has anyone been charged" (see _OUTCOMES), else None.
+    sentence did X get", "has anyone been charged" (see _OUTCOMES), 'measure' for "how cold / far / quickly" (see
+    _MEASURES), else None.
     "What did X say about the price" asks for words, not a sum."""
     if _OPINION_Q.search(question) and not _AMOUNT_Q.search(question):
         return None
@@ -584,7 +629,8 @@ def answer_kind(question: str) -> str | None:
         return "amount"
     if _NAME_Q.search(question):
         return "name"
-    return next((kind for kind, (asked, _) in _OUTCOMES.items() if asked.search(question)), None)
+    outcome = next((kind for kind, (asked, _) in _OUTCOMES.items() if asked.search(question)), None)
+    return outcome or ("measure" if _MEASURE_Q.search(question) else None)
 
 
 # "Who won X", "who replaced X", "has anyone been convicted": an outcome is answered by a sentence that says it
