@@ -306,3 +306,21 @@ def test_a_question_naming_someone_is_answered_from_a_story_that_names_them(embe
     texts["b"] = "The mayor spoke on Monday."  # no story names her: not answered from the one that does not
     assert select(question, cands, vectors, embedder.embed_query(question), passages, ExtractiveConfig(),
                   embed=embedder.embed, article_text=texts.__getitem__) == []
+
+
+def test_a_year_the_article_never_names_refuses_only_an_answer_that_names_another_year(embedder):
+    from assistant.answering.extractive import ExtractiveConfig, select
+
+    def ask(question, text):
+        passages = [_passage(text, 0)]
+        cands = candidates(passages)
+        return select(question, cands, embedder.embed([c.text for c in cands]), embedder.embed_query(question),
+                      passages, ExtractiveConfig(), embed=embedder.embed, article_text=lambda doc: text)
+
+    review = ("Ireland won their last Triple Crown in 1985. The coach is now in vertical take-off mode. The winning "
+              "try was conceived in his mind. Munster went down 37-32 to eventual winners Wasps in the Heineken Cup "
+              "semi-final.")  # a review of 2004 that never says 2004
+    assert ask("By what score did Munster lose to Wasps in the Heineken Cup in 2004?", review)
+    figures = "Xiaomi spent $1.4bn on research and development in 2023. Its phone sales rose."
+    assert ask("How much did Xiaomi spend on research and development in 2024?", figures) == []
+    assert ask("How much did Xiaomi spend on research and development in 2023?", figures)
