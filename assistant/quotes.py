@@ -24,6 +24,9 @@ _NOT_NAMES = {
     "August", "September", "October", "November", "December", "There", "Some", "Many", "Most", "Other", "Its",
     "Their", "His", "Her", "Our", "We", "I", "You", "They", "He", "She", "BBC", "Reuters", "As", "Speaking",
     "Officials", "Analysts", "Experts", "Critics", "Police", "Government", "Company", "Firm",
+    # a question's first word ("Which Irish back-row forward ...", "What Tony Blair said ...")
+    "Which", "What", "Who", "Whom", "Whose", "How", "Why", "Where", "Did", "Does", "Do", "Is", "Was", "Were", "Has",
+    "Have", "Had", "According",
 }
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
 _BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey|the \d+-year-old)(?:,([^,\"“”]{{2,140}}),)?,?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")

@@ -84,6 +84,7 @@ def test_the_kind_of_answer_a_question_asks_for():
     assert answer_kind("Which city won the vote to host the Games?") == "won"
     assert answer_kind("Who was appointed to replace the chief executive?") == "appointed"
     assert answer_kind("Has anyone been charged over the stabbing?") == "legal"
+    assert answer_kind("What prison sentence was Ebbers given?") == "penalty"
     assert answer_kind("Who scored the winner?") is None
     assert answer_kind("How old is the Xiaomi founder?") == "age"
     assert answer_kind("What is the name of the system they are building?") == "name"
@@ -127,6 +128,10 @@ def test_an_outcome_is_given_only_by_a_sentence_that_says_it_happened():
     sentence = answer_test("What sentence did Alex Bell receive for his part in the network?", "penalty")
     assert sentence("Bell was jailed for 18 months at the Old Bailey.")
     assert not sentence("The longest jail sentence, 46 months, was handed down to Sankus.")  # someone else's
+    given = answer_test("What prison sentence was Bernie Ebbers given?", "penalty")
+    assert given("Ebbers was jailed for 25 years on Wednesday.")
+    assert not given("Mr Ebbers could face a jail sentence of up to 85 years if convicted.")  # a prospect
+    assert not given("Mr Sullivan will be sentenced following Mr Ebbers' trial.")
     assert has_kind("Rapper Young Buck has been charged after allegedly stabbing a man.", "legal")
     assert not has_kind("A reward has been offered for information leading to a conviction.", "legal")
     convicted = answer_test("Has anyone been convicted over the raid?", "legal")

@@ -354,8 +354,8 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
         keep.update(top)
         kind = answer_kind(part)
         unit = measure_unit(part)
-        # the sum (or name, or measure) is often in a sentence sharing no word with the question
-        if kind in ("money", "age", "name") or unit is not None:
+        # the sum (or name, measure, outcome) is often in a sentence sharing no word with the question
+        if kind in ("money", "age", "name", *_OUTCOMES) or unit is not None:
             runs = {cands[i].run for i in top[:3]}
             fits = (lambda text: bool(unit.search(text))) if unit is not None else (lambda text: has_kind(text, kind))
             keep.update([i for i, c in enumerate(cands) if c.run in runs and fits(c.text)][:4])
@@ -647,7 +647,7 @@ _OUTCOMES = {
                              r"took over)\b", re.I),
                   re.compile(r"\b(?:appointed|appointment of|named as|(?:was|has been|been) named|chosen|hired|replaced|"
                              r"replaces|succeed|succeeded|succeeds|successor|took over|has taken over)\b", re.I)),
-    "penalty": (re.compile(r"^\W*what (?:sentence|punishment|penalty|fine|jail term|prison term|ban)\b|"
+    "penalty": (re.compile(r"^\W*what (?:\w+ )?(?:sentence|punishment|penalty|fine|jail term|prison term|ban)\b|"
                            r"\bhow long (?:was|were|will|is|has)\b[^?]*\b(?:jailed|sentenced|banned|imprisoned)\b", re.I),
                 re.compile(r"\b(?:jail\w*|prison|imprison\w*|sentenc\w*|custodial|\d+ (?:months?|years?|weeks?)|fined|"
                            r"fine of|community (?:service|order)|suspended|probation|life|banned|ban)\b", re.I)),
@@ -666,6 +666,10 @@ _LEGAL_STEPS = [
 ]
 
 
+_PROSPECT = re.compile(r"\b(?:will|would|could|may|might|faces?|facing|(?:is|are|due) to be|awaiting|expected to|"
+                       r"if convicted|if found guilty|up to|maximum)\b[^.;,]*", re.I)
+
+
 _NAME_Q = re.compile(r"^\W*(?:what|which)\b.*\b(?:(?:nick|made-up |code |brand )?names?|called|titled|dubbed)\b", re.I)
 # the sentence that gives a name says so: "what they call the Alert Retrieval Cache", "was changed to Anonymous Airline"
 _NAMING = re.compile(r"\b(?:call(?:ed|s|ing)?|(?:re|nick)?named|known as|dubbed|titled|branded|christened|"
@@ -681,6 +685,8 @@ def has_kind(text: str, kind: str) -> bool:
         return bool(_AGE.search(text))
     if kind == "name":
         return bool(_NAMING.search(text))
+    if kind == "penalty":  # "could face up to 85 years", "will be sentenced after the trial": not a sentence given
+        text = _PROSPECT.sub(" ", text)
     if kind in _OUTCOMES:
         return bool(_OUTCOMES[kind][1].search(text))
     return bool(_AMOUNT.search(_amount_text(text)))
