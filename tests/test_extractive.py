@@ -294,6 +294,20 @@ def test_the_asked_speakers_quote_is_given_whole_beyond_the_usual_length(embedde
     assert "appeal" not in answer(ExtractiveConfig())  # ... and stops where the quote does
 
 
+def test_a_quote_from_its_middle_is_read_from_where_the_speaker_is_named():
+    from assistant.answering.extractive import _complete_quotes
+
+    text = ('Andrew Marr said: "This is enormously damaging. Gordon Brown knows it as well as Tony Blair. '
+            '"I think the relationship is very poor indeed." Ministers met on Monday.')
+    cands = candidates([_passage(text, 0, speakers=("Andrew Marr",))])
+    where = {c.key: i for i, c in enumerate(cands)}
+    middle = next(i for i, c in enumerate(cands) if c.text.startswith("Gordon"))
+    picked = [middle]
+    _complete_quotes(cands, where, picked, ["Andrew Marr"], cands[middle].words, 120)
+    said = " ".join(cands[i].text for i in sorted(picked))
+    assert said.startswith("Andrew Marr said") and "very poor" in said and "Ministers" not in said
+
+
 def test_a_question_naming_someone_is_answered_from_a_story_that_names_them(embedder):
     from assistant.answering.extractive import ExtractiveConfig, select
 

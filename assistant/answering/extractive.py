@@ -278,12 +278,22 @@ def reading_order(cands: Sequence[Candidate], picked: Sequence[int]) -> list[int
 
 def _complete_quotes(cands: Sequence[Candidate], where: Mapping[tuple[int, int], int], picked: list[int],
                      speakers: list[str], words: int, max_words: int) -> int:
-    """A quote of the asked speaker that goes on in the next sentences is given whole, while the budget lasts."""
+    """A quote of the asked speaker is given whole, while the budget lasts: it goes on in the next sentences, and
+    a sentence from its middle is read from where the speaker is named ('Andrew Marr said: "This is enormously
+    damaging. Gordon Brown knows it ...')."""
 
     def theirs(i: int) -> bool:
         return any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
 
     for i in [i for i in picked if theirs(i)]:
+        first = i
+        prev = where.get((cands[first].run, cands[first].order - 1))
+        while not _names_anyone(cands[first].text, speakers) and prev is not None and prev not in picked and \
+                theirs(prev) and words + cands[prev].words <= max_words:
+            picked.append(prev)
+            words += cands[prev].words
+            first = prev
+            prev = where.get((cands[first].run, cands[first].order - 1))
         nxt = where.get((cands[i].run, cands[i].order + 1))
         inside = leaves_quote_open(cands[i].text)  # the next sentence may carry no mark: '"Jens is a fantastic
         while nxt is not None and nxt not in picked and theirs(nxt) and words + cands[nxt].words <= max_words and \
