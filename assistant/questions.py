@@ -23,8 +23,9 @@ def asked_speakers(question: str) -> list[str]:
         return []
     # 'What did Connors say about the pressure on Andrew Murray?': the speaker is named before the verb
     names = person_names(question[:verb.start()]) or person_names(question)
-    if not names:  # a single capitalised surname: "What did Okafor say about fares?"
-        words = re.findall(r"\b[A-Z][a-z][\w'’-]+\b", question[1:])
+    if not names:  # a single capitalised surname beside the verb: "What did Okafor say about fares?"
+        near = " ".join(question[:verb.start()].split()[-3:] + question[verb.end():].split()[:3])
+        words = re.findall(r"\b[A-Z][a-z][\w'’-]+\b", near)
         names = [w for w in dict.fromkeys(words) if w.lower() not in _QUESTION_WORDS and not re.search(r"['’]s$", w)]
     return names  # a possessive ("Japan's debt") names what is spoken of, not who speaks
 

@@ -29,6 +29,9 @@ def test_the_person_asked_about_is_found():
     assert asked_speakers("What did Jimmy Connors say about the pressure on Andrew Murray?") == ["Jimmy Connors"]
     assert asked_speakers("What was said by Jimmy Connors?") == ["Jimmy Connors"]
     assert asked_speakers("According to the report, how large is Japan's debt?") == []
+    assert asked_speakers("What did Okafor say about fares?") == ["Okafor"]
+    # the speaker is a newspaper not named; the places further on are not speakers
+    assert asked_speakers("According to a financial newspaper, whom would the Frankfurt exchange let run London?") == []
 
 
 def test_a_later_part_that_points_back_belongs_to_the_first_parts_story():
