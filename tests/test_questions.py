@@ -41,6 +41,7 @@ def test_a_later_part_that_points_back_belongs_to_the_first_parts_story():
     assert follows_on("How many cars did they build?")
     assert follows_on("How many of them are run according to Islamic banking principles?")
     assert not follows_on("What recycling initiative did eBay announce?")
+    assert not follows_on("How much does BP earn per hour according to its annual results?")  # "its" is BP
     assert not follows_on("How far out was Gavin Henson's match-winning penalty in that game?")  # names its own
     assert not follows_on("How did he react to the Carstairs escape (David McLetchie)?")
 
