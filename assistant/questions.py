@@ -68,13 +68,16 @@ _FILLER = {"what", "which", "who", "whom", "whose", "how", "when", "where", "why
 
 def follows_on(part: str) -> bool:
     """Whether a later part of a two-part question is about the story of the first ("..., and what was the final
-    score?", "... and how many cars did they build?"), not a story of its own: it names nothing and either points
+    score?", "... and how many cars did they build?"), not a story of its own: it names nobody and either points
     back ("they", "that", "afterwards") or says little else."""
     core = re.sub(r"\s*\([^)]*\)\s*(?=\?$)", "", part)  # without the names copied from the first part
-    if person_names(core) or re.search(r"\w\W+[A-Z]", core):  # names someone or something: "how much does BP earn"
+    if person_names(core):
         return False
     words = [w for w in re.findall(r"[a-z']+", core.lower()) if w not in _FILLER]
-    return bool(_ANAPHORA_RE.search(core)) or len(words) <= 3
+    back = _ANAPHORA_RE.search(core)
+    if back and re.search(r"\w\W+[A-Z]", core[:back.start()]):
+        return False  # "how much does BP earn according to its results": "its" is BP, named in this part
+    return bool(back) or len(words) <= 3
 
 
 _GLUE = {"are", "is", "was", "were", "did", "do", "does", "has", "have", "had", "the", "a", "an", "of", "about", "for",
