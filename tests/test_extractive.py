@@ -110,6 +110,8 @@ def test_a_measure_is_a_number_with_the_unit_asked_for():
     assert gives("How long could the trial last?", "The trial could last as long as a year.")
     assert gives("What share of the bank did the government own?", "The government owns 51.4% of KFB.")
     assert gives("What share of the royalties do they pay?", "They pay a quarter of the band's royalties.")
+    assert gives("By how much has the number of tests fallen since 1997?", "There was a 29% drop in tests.")
+    assert not gives("By how much did the economy grow?", "It followed four quarters of double-digit growth.")
     assert not gives("What share of the bank did the government own?", "It will spend $3.3bn to buy the bank.")
     assert measure_unit("How many people attended?") is None
 
@@ -343,3 +345,7 @@ def test_a_year_the_article_never_names_refuses_only_an_answer_that_names_anothe
     figures = "Xiaomi spent $1.4bn on research and development in 2023. Its phone sales rose."
     assert ask("How much did Xiaomi spend on research and development in 2024?", figures) == []
     assert ask("How much did Xiaomi spend on research and development in 2023?", figures)
+    growth = ("Singapore's economy grew by 8.1% in 2004, its best since 2000. The slowdown followed a boom after "
+              "the Sars virus in 2003.")  # the article names 2003, but the figure is 2004's
+    assert ask("By how much did Singapore's economy grow in 2003?", growth) == []
+    assert ask("By how much did Singapore's economy grow in 2004?", growth)

@@ -419,6 +419,9 @@ def _answer(question: str, cands: Sequence[Candidate], vectors: np.ndarray, quer
             scores[lead] = max(scores) + 1e-6
             picked = choose(cands, scores, vectors, question, passages, cfg)
     counted = counted_things(question)
+    lead_text = cands[max(picked, key=lambda i: scores[i])].text
+    if missing_specifics(question, lead_text.lower()):
+        return []  # "how much did it grow in 2003?" is not answered by "it grew by 8.1% in 2004"
     if article_text is not None and (_YEAR.search(question) or counted):  # fetch it only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
         article = article_text(best_doc).lower()
@@ -506,6 +509,9 @@ _MEASURES = [(re.compile(rf"\b{asked}\b", re.I), units) for asked, units in [
     (r"how (?:often|frequently)", _units(rf"times|{_TIME_UNITS}")),
     (r"what (?:percentage|proportion|share)|how (?:steep(?:ly)?|sharp(?:ly)?)",
      _units(_PERCENT, alone=_FRACTION)),
+    (r"by how much|how much (?:\w+\W+){0,5}?(?:grow|grew|grown|rise|rose|risen|fall|fell|fallen|drop|dropped|"
+     r"increase|increased|decrease|decreased|shrink|shrank|expand|expanded|jump|jumped|climb|climbed|cut)",
+     _units(rf"{_PERCENT}|bn|billion|million|m|k|euros?|pounds?|dollars?|yuan|yen")),
     (r"how (?:big|large|small)", _units(rf"{_PERCENT}|bn|billion|million|square|sq|acres?|hectares?|{_LENGTH_UNITS}",
                                         "m|k")),
 ]]
