@@ -349,3 +349,6 @@ def test_a_year_the_article_never_names_refuses_only_an_answer_that_names_anothe
               "the Sars virus in 2003.")  # the article names 2003, but the figure is 2004's
     assert ask("By how much did Singapore's economy grow in 2003?", growth) == []
     assert ask("By how much did Singapore's economy grow in 2004?", growth)
+    shock = ('Oil prices rose through 2004. "This shock is much smaller than the shocks of 1973 and 1979," said '
+             'Vincent Koen, an economist at the OECD.')  # words asked for, not a figure of a year
+    assert ask("What did OECD economist Vincent Koen say about the scale of the 2004 oil shock?", shock)

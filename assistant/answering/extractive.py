@@ -420,7 +420,7 @@ def _answer(question: str, cands: Sequence[Candidate], vectors: np.ndarray, quer
             picked = choose(cands, scores, vectors, question, passages, cfg)
     counted = counted_things(question)
     lead_text = cands[max(picked, key=lambda i: scores[i])].text
-    if missing_specifics(question, lead_text.lower()):
+    if kind and missing_specifics(question, lead_text.lower()):
         return []  # "how much did it grow in 2003?" is not answered by "it grew by 8.1% in 2004"
     if article_text is not None and (_YEAR.search(question) or counted):  # fetch it only when needed
         best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
