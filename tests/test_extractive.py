@@ -1,4 +1,6 @@
 """The offline answerer's pure parts: reading retrieved chunks of one article as one text."""
+import numpy as np
+
 from assistant.answering.extractive import candidates, reading_order
 from assistant.types import Passage
 
@@ -352,3 +354,15 @@ def test_a_year_the_article_never_names_refuses_only_an_answer_that_names_anothe
     shock = ('Oil prices rose through 2004. "This shock is much smaller than the shocks of 1973 and 1979," said '
              'Vincent Koen, an economist at the OECD.')  # words asked for, not a figure of a year
     assert ask("What did OECD economist Vincent Koen say about the scale of the 2004 oil shock?", shock)
+
+
+def test_who_questions_prefer_a_sentence_naming_someone_the_question_does_not():
+    from assistant.answering.extractive import ExtractiveConfig, score_candidates
+
+    cands = candidates([_passage("Josh Lewsey was driven over the line near the end. Ireland flanker Johnny "
+                                 "O'Connor knocked the ball away.", 0)])
+    question = "Which Irish back-row forward knocked the ball away as Josh Lewsey was driven over the line?"
+    plain = score_candidates(question, cands, np.zeros(len(cands)), ExtractiveConfig(who_bonus=0.0), {})
+    bonus = score_candidates(question, cands, np.zeros(len(cands)), ExtractiveConfig(), {})
+    assert bonus[0] == plain[0]  # names only Josh Lewsey, whom the question names
+    assert bonus[1] > plain[1]

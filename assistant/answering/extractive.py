@@ -17,7 +17,7 @@ from .citations import NOT_FOUND, NOT_SAID, content_words, content_words_in_orde
 
 _NUMBER_Q = re.compile(r"\b(how (?:many|much|long|old|big|far|often|large|tall|fast)|what (?:percentage|proportion|share|number|amount|price|age|sum|figure|score)|number of|by how much)\b", re.I)
 _WHEN_Q = re.compile(r"\b(when|what (?:year|date|day|month|time))\b", re.I)
-_WHO_Q = re.compile(r"^\s*(who|whom|which (?:company|firm|person|team|club|country|man|woman|player|band|film|actor|actress))\b", re.I)
+_WHO_Q = re.compile(r"^\s*(?:who|whom|which (?!of\b)[a-z]+)\b", re.I)
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)\b", re.I)
 _NUMBER_TOKEN = re.compile(r"[£$€]?\d[\d,.]*(?:m|bn|%|p)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen)\b", re.I)
 _DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last (?:week|month|year)|next (?:week|month|year))\b", re.I)
@@ -44,6 +44,7 @@ class ExtractiveConfig:
     context_weight: float = 0.15  # shared rare words in the sentence before (the subject is often named there)
     rank_weight: float = 0.08
     type_bonus: float = 0.15
+    who_bonus: float = 0.075  # "who ...", "which director ...": a sentence naming someone the question does not
     speaker_bonus: float = 0.3
     keep_ratio: float = 0.82  # a further sentence must score this share of the best one
     adjacent_quote_ratio: float = 0.6  # for a quote right beside a chosen sentence, when someone's words are asked
@@ -166,6 +167,7 @@ def score_candidates(question: str, cands: Sequence[Candidate], sims: np.ndarray
     wants_number, wants_when, wants_who = (bool(_NUMBER_Q.search(question)), bool(_WHEN_Q.search(question)),
                                            bool(_WHO_Q.search(question)))
     stems = {t: _stem(t) for t in weights}
+    asked_words = set(re.findall(r"[A-Z][\w'’-]+", question))
     scores = []
     for cand, sim in zip(cands, sims):
         score = cfg.semantic_weight * float(sim) + cfg.lexical_weight * coverage(weights, cand.text)
@@ -175,8 +177,8 @@ def score_candidates(question: str, cands: Sequence[Candidate], sims: np.ndarray
             score += cfg.type_bonus * (1.5 if _number_near(cand.text, set(stems.values())) else 1.0)
         if wants_when and _DATE.search(cand.text):
             score += cfg.type_bonus
-        if wants_who and re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+", cand.text):
-            score += cfg.type_bonus / 2
+        if wants_who and any(not asked_words & set(name.split()) for name in person_names(cand.text)):
+            score += cfg.who_bonus  # a name the question does not give
         if speakers:
             if any(mentions_person(n, s) for n in speakers for s in cand.speakers):
                 score += cfg.speaker_bonus + (cfg.type_bonus if has_quote(cand.text) else 0.0)
