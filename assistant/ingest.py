@@ -110,7 +110,7 @@ def dup_key(text: str) -> str:
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
 
 
-PIPELINE = "7"  # bump when chunking, speaker detection or the embedder change: every article is then redone
+PIPELINE = "8"  # bump when chunking, speaker detection or the embedder change: every article is then redone
 
 
 def indexed_hash(article: Article, budget: int) -> str:

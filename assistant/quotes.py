@@ -90,8 +90,9 @@ _VERB_RE = re.compile(rf"\b(?:{_VERBS})\b")
 
 
 def has_quote(sentence: str) -> bool:
-    """Quoted words in it, or it opens a quote that goes on past it ('"We lost. It hurts," he said.')."""
-    return bool(_QUOTED.search(sentence) or _OPENS_QUOTE.match(sentence))
+    """Quoted words in it, or it opens a quote that goes on past it ('"We lost. It hurts," he said.', 'He declared:
+    "He is the deals on meals prime minister.')."""
+    return bool(_QUOTED.search(sentence) or _OPENS_QUOTE.match(sentence) or leaves_quote_open(sentence))
 
 
 def attributed(sentence: str) -> list[str]:
@@ -158,6 +159,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
     ('"We will win," she said. "We always do."'); `known` adds names found elsewhere in the article.
     """
     full_names = list(dict.fromkeys([*person_names(text), *known]))
+    roles = _roles(text, full_names)
     last_speaker = last_named = subject = ""  # subject: the person a sentence starts with, for the next one's "he"
     out: list[tuple[str, ...]] = []
     inside = quoted_openings(text, spans)
@@ -168,7 +170,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             closing = re.search(r"[\"”]", sentence)
             sentence = "“…”" + sentence[closing.end():] if closing else ""
         # "he" is the sentence's subject, or the last one's ("... he says"), before the last speaker
-        here = "" if inside[k] else _apposition_subject(sentence)
+        here = "" if inside[k] else _apposition_subject(sentence) or _role_subject(sentence, roles)
         for mention in attributed(sentence):
             name = (here or subject or last_speaker or last_named) if mention in _PRONOUNS else \
                 resolve(mention, full_names)
@@ -192,6 +194,40 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             if named:
                 last_named = named[0]
     return _share_within_quotes(out, inside)
+
+
+def _roles(text: str, full_names: Sequence[str]) -> dict[str, str]:
+    """What an article calls its people by their role ("Tory leader Michael Howard": 'tory leader' and 'leader'),
+    where the role is one person's."""
+    seen: dict[str, set[str]] = {}
+    for name in full_names:
+        for m in re.finditer(rf"((?:\b[\w'’-]+\s+){{1,3}}){re.escape(name)}\b", text):
+            words = m.group(1).split()
+            if not words[-1].isalpha() or not words[-1].islower() or words[-1] in _NOT_ROLE:
+                continue  # "said Michael Howard", "and Michael Howard": no role
+            words = words[-2:] if len(words) > 1 and (words[-2].islower() or words[-2][0].isupper()) and \
+                words[-2].lower() not in _NOT_ROLE else words[-1:]
+            for n in range(1, len(words) + 1):
+                seen.setdefault(" ".join(words[-n:]).lower(), set()).add(name)
+    return {role: next(iter(names)) for role, names in seen.items() if len(names) == 1}
+
+
+_NOT_ROLE = {"said", "says", "told", "and", "or", "but", "with", "by", "to", "of", "for", "from", "the", "a", "an",
+             "that", "as", "at", "in", "on", "is", "was", "when", "while", "after", "before", "than", "like", "added",
+             "asked", "according", "star", "stars", "starring", "including", "whom", "who", "whose", "his", "her",
+             "their", "its", "between", "against", "beat", "beating", "defeated", "replaced", "succeeded"}
+_ROLE_START = re.compile(r"^\W*(?:(?:But|And|However|Meanwhile|Yet|So|Now|Then|Also),?\s+)?[Tt]he\s+((?:[\w'’-]+\s+){0,1}"
+                         r"[a-z][\w'’-]*)\s")
+
+
+def _role_subject(sentence: str, roles: dict[str, str]) -> str:
+    """The person a sentence starts with by their role: "The Tory leader countered ..." is Michael Howard when the
+    article has called him "Tory leader Michael Howard"."""
+    m = _ROLE_START.match(sentence)
+    if not m:
+        return ""
+    words = m.group(1).lower().split()
+    return roles.get(" ".join(words)) or (roles.get(words[-1], "") if len(words) > 1 else "")
 
 
 def _apposition_subject(sentence: str) -> str:

@@ -87,6 +87,7 @@ def test_the_kind_of_answer_a_question_asks_for():
     assert answer_kind("Who was appointed to replace the chief executive?") == "appointed"
     assert answer_kind("Has anyone been charged over the stabbing?") == "legal"
     assert answer_kind("What prison sentence was Ebbers given?") == "penalty"
+    assert answer_kind("What sentences did the nine suppliers receive?") == "penalty"
     assert answer_kind("Who scored the winner?") is None
     assert answer_kind("How old is the Xiaomi founder?") == "age"
     assert answer_kind("What is the name of the system they are building?") == "name"
@@ -366,3 +367,23 @@ def test_who_questions_prefer_a_sentence_naming_someone_the_question_does_not():
     bonus = score_candidates(question, cands, np.zeros(len(cands)), ExtractiveConfig(), {})
     assert bonus[0] == plain[0]  # names only Josh Lewsey, whom the question names
     assert bonus[1] > plain[1]
+
+
+def test_what_did_x_say_keeps_more_of_their_quotes_from_the_story(embedder):
+    from assistant.answering.extractive import ExtractiveConfig, select
+
+    text = ("Tony Blair's feud with Gordon Brown is damaging the way the UK is governed, Tory leader Michael Howard "
+            "has claimed at prime minister's questions. Mr Howard asked: \"How can they fight crime when they are "
+            "fighting each other?\" Mr Blair said people cared about the economy. The prime minister denied any "
+            "deal. The Tory leader countered that such deals were struck at dinners. He declared: \"He is the deals "
+            "on meals prime minister. No wonder the chancellor is not a happy eater.\"")
+    passages = [_passage(text, 0, speakers=("Michael Howard",))]
+    cands = candidates(passages)
+    vectors = embedder.embed([c.text for c in cands])
+    question = "What did Michael Howard say about Tony Blair and the alleged dinner deals with Gordon Brown?"
+
+    def answer(cfg):
+        picked = select(question, cands, vectors, embedder.embed_query(question), passages, cfg, embed=embedder.embed)
+        return " ".join(cands[i].text for i in picked)
+
+    assert "deals on meals" in answer(ExtractiveConfig()) and "happy eater" in answer(ExtractiveConfig())

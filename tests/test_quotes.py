@@ -54,6 +54,16 @@ def test_he_is_the_person_the_sentence_starts_with_before_the_last_speaker():
     assert sentence_speakers(text, spans) == [("Howard",), ("Oliver Letwin",), ("Oliver Letwin",), ("Ruth Kelly",)]
 
 
+def test_he_after_a_sentence_that_starts_with_someones_role_is_them():
+    text = ("Tory leader Michael Howard attacked the prime minister. Mr Blair denied it and said Gordon Brown agreed. "
+            "The Tory leader countered that deals had been struck. He declared: \"He is the deals on meals prime "
+            "minister.\" Liberal Democrat leader Charles Kennedy laughed. The leader said nothing more.")
+    spans = split_sentences(text)
+    speakers = sentence_speakers(text, spans)
+    assert speakers[3] == ("Michael Howard",)
+    assert speakers[5] == ()  # "the leader": two leaders in the story, so neither
+
+
 def test_person_names_drop_titles():
     assert "Xi Jinping" in person_names("Chinese President Xi Jinping attends a symposium.")
 
@@ -110,3 +120,11 @@ def test_a_place_or_employer_before_the_verb_is_not_the_speaker():
     assert attributed("Hiding women away is backward, President Musharraf of Pakistan said.") == ["Musharraf"]
     assert attributed("The figures came after the Bank of England said lending fell.") == []
     assert attributed("A spokesman for Royal Mail said it was investigating.") == ["Royal Mail"]  # speaks for it
+
+
+def test_a_quote_opened_after_a_colon_and_left_open_is_a_quote():
+    from assistant.quotes import has_quote
+
+    assert has_quote('He declared: "He is the deals on meals prime minister.')
+    assert has_quote('"We lost," he said.')
+    assert not has_quote("The Tory leader countered that deals had been struck.")

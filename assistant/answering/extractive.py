@@ -48,6 +48,7 @@ class ExtractiveConfig:
     speaker_bonus: float = 0.3
     keep_ratio: float = 0.82  # a further sentence must score this share of the best one
     adjacent_quote_ratio: float = 0.6  # for a quote right beside a chosen sentence, when someone's words are asked
+    their_quote_ratio: float = 0.7  # ... and for another quote of theirs in the same story
     other_article_ratio: float = 1.0  # ... and this share when it comes from another article (1: one story per part)
     abstain_below: float = 0.75  # best combined score under which the articles are taken not to answer
     shortlist: int = 12  # sentences embedded per answer (the best by cheap signals)
@@ -209,7 +210,13 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
             break
         adjacent = any(cands[j].run == cands[i].run and abs(cands[j].order - cands[i].order) == 1 for j in picked)
         quoted_neighbour = bool(speakers) and adjacent and has_quote(cands[i].text)
-        if scores[i] < (cfg.adjacent_quote_ratio if quoted_neighbour else cfg.keep_ratio) * scores[best]:
+        # "what did X say": more of X's own words in the story that answers
+        their_quote = bool(speakers) and has_quote(cands[i].text) and \
+            passages[cands[i].passage].doc_id == passages[cands[best].passage].doc_id and \
+            any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
+        ratio = cfg.adjacent_quote_ratio if quoted_neighbour else cfg.their_quote_ratio if their_quote else \
+            cfg.keep_ratio
+        if scores[i] < ratio * scores[best]:
             continue
         if words + cands[i].words > cfg.max_words:
             continue
@@ -371,6 +378,16 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
             runs = {cands[i].run for i in top[:3]}
             fits = (lambda text: bool(unit.search(text))) if unit is not None else (lambda text: has_kind(text, kind))
             keep.update([i for i, c in enumerate(cands) if c.run in runs and fits(c.text)][:4])
+        speakers = asked_speakers(part)
+        if speakers:  # "what did X say": X's quotes in the best stories, whatever their words
+            runs = {cands[i].run for i in top[:3]}
+            keep.update([i for i, c in enumerate(cands) if c.run in runs and has_quote(c.text) and
+                         any(mentions_person(n, s) for n in speakers for s in c.speakers)][:cfg.shortlist // 3])
+        speakers = asked_speakers(part)
+        if speakers:  # "what did X say": X's quotes in the best stories, whatever their words
+            runs = {cands[i].run for i in top[:3]}
+            keep.update([i for i, c in enumerate(cands) if c.run in runs and has_quote(c.text) and
+                         any(mentions_person(n, s) for n in speakers for s in c.speakers)][:cfg.shortlist // 3])
     where = {c.key: i for i, c in enumerate(cands)}
     for i in list(keep):
         nxt = where.get((cands[i].run, cands[i].order + 1))
@@ -665,7 +682,8 @@ _OUTCOMES = {
                              r"took over)\b", re.I),
                   re.compile(r"\b(?:appointed|appointment of|named as|(?:was|has been|been) named|chosen|hired|replaced|"
                              r"replaces|succeed|succeeded|succeeds|successor|took over|has taken over)\b", re.I)),
-    "penalty": (re.compile(r"^\W*what (?:\w+ )?(?:sentence|punishment|penalty|fine|jail term|prison term|ban)\b|"
+    "penalty": (re.compile(r"^\W*what (?:\w+ )?(?:sentences?|punishments?|penalty|penalties|fines?|jail terms?|"
+                           r"prison terms?|bans?)\b|"
                            r"\bhow long (?:was|were|will|is|has)\b[^?]*\b(?:jailed|sentenced|banned|imprisoned)\b", re.I),
                 re.compile(r"\b(?:jail\w*|prison|imprison\w*|sentenc\w*|custodial|\d+ (?:months?|years?|weeks?)|fined|"
                            r"fine of|community (?:service|order)|suspended|probation|life|banned|ban)\b", re.I)),
