@@ -14,6 +14,17 @@ def _passage(text, start, doc="a", speakers=()):
                    end=start + len(text), speakers=speakers)
 
 
+def _answer_text(embedder, text, question, cfg=None, speakers=()):
+    """The extractive answer's sentences for a question over one passage that is the whole of `text`."""
+    from assistant.answering.extractive import ExtractiveConfig, select
+
+    passages = [_passage(text, 0, speakers=speakers)]
+    cands = candidates(passages)
+    picked = select(question, cands, embedder.embed([c.text for c in cands]), embedder.embed_query(question),
+                    passages, cfg or ExtractiveConfig(), embed=embedder.embed, article_text=lambda doc: text)
+    return " ".join(cands[i].text for i in picked)
+
+
 def test_a_quote_that_goes_on_in_the_next_retrieved_chunk_keeps_its_speaker():
     first = _passage(ARTICLE.strip(), 0, speakers=("Carla Ruiz",))
     second = _passage(NEXT, len(ARTICLE))  # the next chunk; retrieved first, and knowing no speaker itself
@@ -74,7 +85,7 @@ def test_an_answer_that_starts_by_pointing_back_says_what_it_points_to():
 
 
 def test_the_kind_of_answer_a_question_asks_for():
-    from assistant.answering.extractive import answer_kind
+    from assistant.answering.extractive import answer_kind, has_kind
 
     assert answer_kind("How much did Glazer pay for Manchester United?") == "money"
     assert answer_kind("What was the price of the shares at launch?") == "money"
@@ -93,6 +104,7 @@ def test_the_kind_of_answer_a_question_asks_for():
     assert answer_kind("What is the name of the system they are building?") == "name"
     assert answer_kind("What made-up name did she give her employer?") == "name"
     assert answer_kind("What did Lane say about the name?") is None
+    assert has_kind('The power adaptor, nicknamed "energy vampires", wastes power.', "name")
     assert answer_kind("How cold is the cryotherapy chamber?") == "measure"
     assert answer_kind("How long was Knight jailed for?") == "penalty"  # an outcome before a measure
     assert answer_kind("What share of the bank did the government own?") == "amount"
@@ -189,6 +201,14 @@ def test_a_count_must_count_the_thing_asked(embedder):
     assert not copies("Half Life 2 was released on 16 November, but gamers had to authenticate their copy online.")
 
 
+def test_a_sum_put_in_is_not_answered_by_a_sum_spent(embedder):
+    text = ("Media Lab Europe is to close. According to its latest accounts, Media Lab Europe spent 8.16 million euros "
+            "in 2003 and raised just 2.56 million euros.")
+    assert _answer_text(embedder, text, "How much money had the Irish government put into Media Lab Europe?") == ""
+    bought = "Malcolm Glazer bought Manchester United for £790m after a long fight. Fans protested at Old Trafford."
+    assert "£790m" in _answer_text(embedder, bought, "How much did Glazer pay for Manchester United?")
+
+
 def test_a_sum_must_be_the_sum_asked_for():
     from assistant.answering.extractive import answer_test
 
@@ -277,7 +297,7 @@ def test_a_year_asked_about_must_be_the_articles_unless_it_names_an_event():
 
 
 def test_the_asked_speakers_quote_is_given_whole_beyond_the_usual_length(embedder):
-    from assistant.answering.extractive import ExtractiveConfig, select
+    from assistant.answering.extractive import ExtractiveConfig
 
     text = ("US Customs claimed Mr Griffiths was one of the group's leaders, but his lawyer, Antony Townsden, told the "
             "BBC it was a laughable suggestion and added: \"He was living on welfare and had such an old computer "
@@ -285,14 +305,10 @@ def test_the_asked_speakers_quote_is_given_whole_beyond_the_usual_length(embedde
             "He had the least technical skills of anyone, and he has only been called a leader because he was a "
             "loudmouth who wrote a lot on their message board.\" Mr Griffiths expects to hear the outcome of his "
             "appeal this week.")
-    passages = [_passage(text, 0, speakers=("Antony Townsden",))]
-    cands = candidates(passages)
-    vectors = embedder.embed([c.text for c in cands])
     question = "What did lawyer Antony Townsden say about claims that Griffiths was a leader of the group?"
 
     def answer(cfg):
-        picked = select(question, cands, vectors, embedder.embed_query(question), passages, cfg, embed=embedder.embed)
-        return " ".join(cands[i].text for i in picked)
+        return _answer_text(embedder, text, question, cfg, speakers=("Antony Townsden",))
 
     assert "loudmouth" in answer(ExtractiveConfig())
     assert "loudmouth" not in answer(ExtractiveConfig(quote_words=80))  # the quote runs past 80 words
@@ -333,24 +349,19 @@ def test_a_question_naming_someone_is_answered_from_a_story_that_names_them(embe
 
 
 def test_a_year_the_article_never_names_refuses_only_an_answer_that_names_another_year(embedder):
-    from assistant.answering.extractive import ExtractiveConfig, select
-
     def ask(question, text):
-        passages = [_passage(text, 0)]
-        cands = candidates(passages)
-        return select(question, cands, embedder.embed([c.text for c in cands]), embedder.embed_query(question),
-                      passages, ExtractiveConfig(), embed=embedder.embed, article_text=lambda doc: text)
+        return _answer_text(embedder, text, question)
 
     review = ("Ireland won their last Triple Crown in 1985. The coach is now in vertical take-off mode. The winning "
               "try was conceived in his mind. Munster went down 37-32 to eventual winners Wasps in the Heineken Cup "
               "semi-final.")  # a review of 2004 that never says 2004
     assert ask("By what score did Munster lose to Wasps in the Heineken Cup in 2004?", review)
     figures = "Xiaomi spent $1.4bn on research and development in 2023. Its phone sales rose."
-    assert ask("How much did Xiaomi spend on research and development in 2024?", figures) == []
+    assert ask("How much did Xiaomi spend on research and development in 2024?", figures) == ""
     assert ask("How much did Xiaomi spend on research and development in 2023?", figures)
     growth = ("Singapore's economy grew by 8.1% in 2004, its best since 2000. The slowdown followed a boom after "
               "the Sars virus in 2003.")  # the article names 2003, but the figure is 2004's
-    assert ask("By how much did Singapore's economy grow in 2003?", growth) == []
+    assert ask("By how much did Singapore's economy grow in 2003?", growth) == ""
     assert ask("By how much did Singapore's economy grow in 2004?", growth)
     shock = ('Oil prices rose through 2004. "This shock is much smaller than the shocks of 1973 and 1979," said '
              'Vincent Koen, an economist at the OECD.')  # words asked for, not a figure of a year
@@ -370,20 +381,11 @@ def test_who_questions_prefer_a_sentence_naming_someone_the_question_does_not():
 
 
 def test_what_did_x_say_keeps_more_of_their_quotes_from_the_story(embedder):
-    from assistant.answering.extractive import ExtractiveConfig, select
-
     text = ("Tony Blair's feud with Gordon Brown is damaging the way the UK is governed, Tory leader Michael Howard "
             "has claimed at prime minister's questions. Mr Howard asked: \"How can they fight crime when they are "
             "fighting each other?\" Mr Blair said people cared about the economy. The prime minister denied any "
             "deal. The Tory leader countered that such deals were struck at dinners. He declared: \"He is the deals "
             "on meals prime minister. No wonder the chancellor is not a happy eater.\"")
-    passages = [_passage(text, 0, speakers=("Michael Howard",))]
-    cands = candidates(passages)
-    vectors = embedder.embed([c.text for c in cands])
     question = "What did Michael Howard say about Tony Blair and the alleged dinner deals with Gordon Brown?"
-
-    def answer(cfg):
-        picked = select(question, cands, vectors, embedder.embed_query(question), passages, cfg, embed=embedder.embed)
-        return " ".join(cands[i].text for i in picked)
-
-    assert "deals on meals" in answer(ExtractiveConfig()) and "happy eater" in answer(ExtractiveConfig())
+    said = _answer_text(embedder, text, question, speakers=("Michael Howard",))
+    assert "deals on meals" in said and "happy eater" in said

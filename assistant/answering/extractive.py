@@ -429,9 +429,10 @@ def _answer(question: str, cands: Sequence[Candidate], vectors: np.ndarray, quer
     best = max(range(len(cands)), key=lambda i: scores[i])
     if fits is not None and cfg.typed_ratio and not any(fits(cands[i].text) for i in picked):
         lead = _typed_lead(question, kind, fits, cands, scores, passages, cfg)
-        # a sum in the best sentence answers "how much did X pay" whatever its verb ("bought Y for $600"), and a
-        # name may be given without a word for naming ("the firm, PodShow, ..."): when nothing says it better
-        if lead is None and not (kind in ("name", "measure") or kind == "money" and has_kind(cands[best].text, kind)):
+        # a sum in the best sentence answers "how much did X pay" whatever its verb ("bought Y for $600"), when
+        # nothing says it better; a sum put in, raised or spent, or a name, is given with its own word
+        if lead is None and not (kind == "measure" or kind == "money" and _paid(question) and
+                                 has_kind(cands[best].text, kind)):
             return []  # asked for an amount, and no sentence that answers gives one
         if lead is not None:
             scores = list(scores)
@@ -638,11 +639,26 @@ _STEMS |= {w: _GET for w in ("pocket", "pockets", "pocketed", "receive", "receiv
 _STEMS |= {w: _RAISE for w in ("raise", "raised", "invest", "invested")}
 
 
+def _paid(question: str) -> bool:
+    """Whether a sum asked is a price paid, which a sentence may give with any verb ("bought it for $600"); a sum
+    spent, raised, awarded or put in is given with its own word."""
+    word = amount_word(question)
+    return word is None and not _MONEY_VERB.search(question) or word is not None and bool(word.search("paid price"))
+
+
+# "how much money had the government put into it": the verb after the sum asked
+_MONEY_VERB = re.compile(r"\bhow much (?:\w+ ){0,2}(?:money|cash|funding|funds|aid|investment)\b(?:\W+\w+){0,6}?\W+"
+                         r"(put|inject\w*|gave|given|give|spen[dt]|rais\w*|invest\w*|award\w*|los[te]|made|make)\b",
+                         re.I)
+
+
 def amount_word(question: str) -> re.Pattern | None:
     """The question's own word for the amount it asks ("cost" in "how much did it cost"), as a pattern that
     matches its other forms and the words news uses for the same sum ("price": "will cost", "sells for")."""
     m = _MONEY_Q.search(question)
     word = next((g for g in m.groups() if g), None) if m else None
+    if word is None and (verb := _MONEY_VERB.search(question)):
+        word = verb.group(1)
     if word is None:
         return None
     word = word.lower()
@@ -709,7 +725,7 @@ _PROSPECT = re.compile(r"\b(?:will|would|could|may|might|faces?|facing|(?:is|are
 _NAME_Q = re.compile(r"^\W*(?:what|which)\b.*\b(?:(?:nick|made-up |code |brand )?names?|called|titled|dubbed)\b", re.I)
 # the sentence that gives a name says so: "what they call the Alert Retrieval Cache", "was changed to Anonymous Airline"
 _NAMING = re.compile(r"\b(?:call(?:ed|s|ing)?|(?:re|nick)?named|known as|dubbed|titled|branded|christened|"
-                     r"changed to|names? (?:is|was))\s+(?:the\s+|it\s+|them\s+)?[\"“‘']?[A-Z]")
+                     r"changed to|names? (?:is|was))\s+(?:the\s+|it\s+|them\s+)?(?:[\"“‘'][A-Za-z]|[A-Z])")
 
 
 def has_kind(text: str, kind: str) -> bool:
