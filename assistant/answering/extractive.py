@@ -181,7 +181,7 @@ def score_candidates(question: str, cands: Sequence[Candidate], sims: np.ndarray
         if wants_who and any(not asked_words & set(name.split()) for name in person_names(cand.text)):
             score += cfg.who_bonus  # a name the question does not give
         if speakers:
-            if any(mentions_person(n, s) for n in speakers for s in cand.speakers):
+            if _speaks(cand, speakers):
                 score += cfg.speaker_bonus + (cfg.type_bonus if has_quote(cand.text) else 0.0)
             elif cand.speakers:
                 score -= cfg.speaker_bonus / 2  # someone else is talking
@@ -210,10 +210,10 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
             break
         adjacent = any(cands[j].run == cands[i].run and abs(cands[j].order - cands[i].order) == 1 for j in picked)
         quoted_neighbour = bool(speakers) and adjacent and has_quote(cands[i].text)
+        same_voice = bool(speakers) and _speaks(cands[i], speakers)
         # "what did X say": more of X's own words in the story that answers
-        their_quote = bool(speakers) and has_quote(cands[i].text) and \
-            passages[cands[i].passage].doc_id == passages[cands[best].passage].doc_id and \
-            any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
+        their_quote = same_voice and has_quote(cands[i].text) and \
+            passages[cands[i].passage].doc_id == passages[cands[best].passage].doc_id
         ratio = cfg.adjacent_quote_ratio if quoted_neighbour else cfg.their_quote_ratio if their_quote else \
             cfg.keep_ratio
         if scores[i] < ratio * scores[best]:
@@ -226,7 +226,6 @@ def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndar
         if any(float(vectors[i] @ vectors[j]) > 0.85 for j in picked):
             continue  # says the same thing again (often the same sentence in a re-published copy)
         new_terms = (_stems(content_words(cands[i].text)) & q_terms) - covered
-        same_voice = bool(speakers) and any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
         if not (new_terms or adjacent or same_voice) and scores[i] < 0.92 * scores[best]:
             continue
         if speakers and not (same_voice or adjacent or _names_anyone(cands[i].text, speakers)):
@@ -292,7 +291,7 @@ def _complete_quotes(cands: Sequence[Candidate], where: Mapping[tuple[int, int],
     damaging. Gordon Brown knows it ...')."""
 
     def theirs(i: int) -> bool:
-        return any(mentions_person(n, s) for n in speakers for s in cands[i].speakers)
+        return _speaks(cands[i], speakers)
 
     for i in [i for i in picked if theirs(i)]:
         first = i
@@ -373,21 +372,15 @@ def shortlist(question: str, cands: Sequence[Candidate], cfg: ExtractiveConfig, 
         keep.update(top)
         kind = answer_kind(part)
         unit = measure_unit(part)
+        runs = {cands[i].run for i in top[:3]}  # the best stories
         # the sum (or name, measure, outcome) is often in a sentence sharing no word with the question
         if kind in ("money", "age", "name", *_OUTCOMES) or unit is not None:
-            runs = {cands[i].run for i in top[:3]}
             fits = (lambda text: bool(unit.search(text))) if unit is not None else (lambda text: has_kind(text, kind))
             keep.update([i for i, c in enumerate(cands) if c.run in runs and fits(c.text)][:4])
         speakers = asked_speakers(part)
         if speakers:  # "what did X say": X's quotes in the best stories, whatever their words
-            runs = {cands[i].run for i in top[:3]}
             keep.update([i for i, c in enumerate(cands) if c.run in runs and has_quote(c.text) and
-                         any(mentions_person(n, s) for n in speakers for s in c.speakers)][:cfg.shortlist // 3])
-        speakers = asked_speakers(part)
-        if speakers:  # "what did X say": X's quotes in the best stories, whatever their words
-            runs = {cands[i].run for i in top[:3]}
-            keep.update([i for i, c in enumerate(cands) if c.run in runs and has_quote(c.text) and
-                         any(mentions_person(n, s) for n in speakers for s in c.speakers)][:cfg.shortlist // 3])
+                         _speaks(c, speakers)][:cfg.shortlist // 3])
     where = {c.key: i for i, c in enumerate(cands)}
     for i in list(keep):
         nxt = where.get((cands[i].run, cands[i].order + 1))
@@ -439,12 +432,11 @@ def _answer(question: str, cands: Sequence[Candidate], vectors: np.ndarray, quer
             scores[lead] = max(scores) + 1e-6
             picked = choose(cands, scores, vectors, question, passages, cfg)
     counted = counted_things(question)
-    lead_text = cands[max(picked, key=lambda i: scores[i])].text
-    if kind and missing_specifics(question, lead_text.lower()):
+    leading = cands[max(picked, key=lambda i: scores[i])]
+    if kind and missing_specifics(question, leading.text.lower()):
         return []  # "how much did it grow in 2003?" is not answered by "it grew by 8.1% in 2004"
     if article_text is not None and (_YEAR.search(question) or counted):  # fetch it only when needed
-        best_doc = passages[cands[max(picked, key=lambda i: scores[i])].passage].doc_id
-        article = article_text(best_doc).lower()
+        article = article_text(passages[leading.passage].doc_id).lower()
         # "... in 2024?" answered by "... in 2023" is not an answer; an answer that names no year for what it tells
         # ("they went down 37-32 to Wasps") may well be about the year asked, in an article that never says it
         if _YEAR.search(question) and missing_specifics(question, article) and \
@@ -640,8 +632,9 @@ _STEMS |= {w: _RAISE for w in ("raise", "raised", "invest", "invested")}
 
 
 def _paid(question: str) -> bool:
-    """Whether a sum asked is a price paid, which a sentence may give with any verb ("bought it for $600"); a sum
-    spent, raised, awarded or put in is given with its own word."""
+    """Whether a sum asked is a price paid (its word's pattern takes "paid" or "price": pay, cost, award, receive),
+    which a sentence may give with any verb ("bought it for $600"); a sum spent, raised or put in is given with its
+    own word."""
     word = amount_word(question)
     return word is None and not _MONEY_VERB.search(question) or word is not None and bool(word.search("paid price"))
 
@@ -787,6 +780,11 @@ def _number_near(text: str, stems: set[str]) -> bool:
         if _stems(set(first)) & stems:
             return True
     return False
+
+
+def _speaks(cand: Candidate, people: Sequence[str]) -> bool:
+    """Whether one of `people` (as asked: 'Lei Jun', 'Howard') speaks in the sentence."""
+    return any(mentions_person(n, s) for n in people for s in cand.speakers)
 
 
 def _names_anyone(text: str, people: Sequence[str]) -> bool:
