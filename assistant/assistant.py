@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
-from .answering.citations import NOT_FOUND, build_citations, drop_unsupported, is_refusal, renumber
+from .answering.citations import NOT_FOUND, build_citations, renumber
 from .answering.extractive import ExtractiveAnswerer
 from .articles import Article, parse_text
 from .errors import IndexNotFoundError, LLMError, QuestionError
 from .settings import Settings
-from .types import Answer, ArticleInfo, IngestReport, Passage, Status
+from .types import Answer, ArticleInfo, IngestReport, Passage, Status, Waiting
 
 if TYPE_CHECKING:
     from .feeds import Feed, FeedRegistry, RefreshReport
@@ -69,12 +69,14 @@ class Assistant:
 
     @property
     def llm(self):
+        """The `LLMAnswerer`: the `llm` given to the constructor, else the OpenAI-compatible server of the settings."""
         if self._llm is None:
-            from .answering.llm import OpenAIAnswerer
+            from .answering.llm import LLMAnswerer, OpenAIChat
 
             s = self.settings
             key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
-            self._llm = OpenAIAnswerer(s.model, s.prompts_dir, key, s.openai_base_url, s.llm_timeout, s.llm_max_retries)
+            chat = OpenAIChat(s.model, key, s.openai_base_url, s.llm_max_retries)
+            self._llm = LLMAnswerer(chat, s.prompts_dir, s.llm_context, s.llm_max_tokens, s.llm_timeout)
         return self._llm
 
     @property
@@ -223,8 +225,12 @@ class Assistant:
         assert answer is not None
         return answer
 
-    def ask_stream(self, question: str, history: History = (), top_k: int | None = None) -> Iterator[str | Answer]:
-        """Text deltas as the answer is written, then the checked `Answer` as the last item."""
+    def ask_stream(self, question: str, history: History = (), top_k: int | None = None
+                   ) -> Iterator[str | Waiting | Answer]:
+        """Text deltas as the answer is written, `Waiting` while an LLM is slow to start, then the checked `Answer`.
+
+        An LLM's reply is checked before it becomes the answer (see answering/check.py): the `Answer`'s text can
+        differ from the deltas, and then its note says what changed and why."""
         started = time.perf_counter()
         question = self._check_question(question)
         query, note = self._standalone(question, history)
@@ -232,39 +238,63 @@ class Assistant:
         vector = self.embedder.embed_query(query)
         passages = retriever.retrieve(query, top_k=top_k or self.settings.top_k, query_vector=vector)
         passages = retriever.with_next(passages)
-        backend = self.backend
-        raw = ""
-        if backend == "openai" and passages:
+        # A follow-up retrieves with its context but is answered as asked ("and what did Lei say?").
+        focus, focus_vector = (question, None) if query != question else (query, vector)
+        if self.backend == "openai" and passages:
+            raw = ""
+            fitted = self.llm.fit(question if query == question else query, passages)
             try:
-                for delta in self.llm.stream(question if query == question else query, passages):
-                    raw += delta
+                for delta in self.llm.stream(question if query == question else query, fitted.passages):
+                    if isinstance(delta, str):
+                        raw += delta
                     yield delta
             except LLMError as exc:
                 if raw:
                     yield "\n\n"
                 note = f"{exc} Showing an extractive answer instead."
-                backend, raw = "extractive", ""
-        if backend == "extractive" or not passages:
-            backend = "extractive"
-            # A follow-up retrieves with its context but is answered as asked ("and what did Lei say?").
-            focus, focus_vector = (question, None) if query != question else (query, vector)
-            for delta in self.extractive.stream(focus, passages, focus_vector):
-                raw += delta
-                yield delta
-        yield self._finish(question, raw, passages, backend, note, started)
+            else:
+                if fitted.left_out:
+                    note = _join(note, f"{fitted.left_out} lower-ranked passage{'s' * (fitted.left_out > 1)} left "
+                                       f"out to fit the model's context (NEWSDESK_LLM_CONTEXT={self.llm.context_tokens}).")
+                yield self._checked(question, focus, focus_vector, raw, fitted.passages, note, started)
+                return
+        text = ""
+        for delta in self.extractive.stream(focus, passages, focus_vector):
+            text += delta
+            yield delta
+        yield self._finish(question, text, passages, "extractive", note, started)
 
-    def _finish(self, question: str, raw: str, passages: list[Passage], backend: str, note: str, started: float) -> Answer:
-        warnings: list[str] = []
-        text = raw
-        if backend == "openai":
-            text, warnings = drop_unsupported(text, passages)
+    def _checked(self, question: str, focus: str, focus_vector, raw: str, passages: list[Passage], note: str,
+                 started: float) -> Answer:
+        """The LLM's reply once checked; the extractive answer (with a note) when nothing in it could be matched."""
+        from .answering.check import check_reply
+
+        checked = check_reply(raw, passages, question)
+        if checked.kept:
+            answer = self._finish(question, checked.text, passages, "openai", _join(note, checked.note()), started,
+                                  matched=checked.matched)
+            found = [f"[{c.number}]" for c in answer.citations if c.matched]
+            if found:
+                answer.note = _join(answer.note, f"{', '.join(found)}: found by Newsdesk for sentences the LLM left "
+                                                 "uncited.")
+        elif checked.refused:
+            answer = Answer(NOT_FOUND, [], question, "openai", True, _join(note, checked.note()), passages,
+                            time.perf_counter() - started)
+        else:
+            why = "The LLM's answer could not be matched to the articles, so this answer is extractive."
+            if checked.removed:
+                why += " " + checked.note()
+            text = "".join(self.extractive.stream(focus, passages, focus_vector))
+            answer = self._finish(question, text, passages, "extractive", _join(note, why), started)
+        answer.raw = raw
+        return answer
+
+    def _finish(self, question: str, text: str, passages: list[Passage], backend: str, note: str, started: float,
+                matched: set[int] = frozenset()) -> Answer:
         text, order = renumber(text, len(passages))
-        if not order or is_refusal(text) and len(order) == 0:
-            return Answer(NOT_FOUND if not order else text, [], question, backend, True, note, passages,
-                          time.perf_counter() - started)
-        citations = build_citations(text, passages, order)
-        if warnings:
-            note = (note + " " if note else "") + "Unsupported citations removed: " + "; ".join(warnings)
+        if not order:
+            return Answer(NOT_FOUND, [], question, backend, True, note, passages, time.perf_counter() - started)
+        citations = build_citations(text, passages, order, matched)
         return Answer(text, citations, question, backend, False, note, passages, time.perf_counter() - started)
 
     def _standalone(self, question: str, history: History) -> tuple[str, str]:
@@ -284,6 +314,9 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise QuestionError("Type a question about the articles, e.g. “What did Lei Jun say about chips?”")
+        if not re.search(r"[^\W_]", question):
+            raise QuestionError("The question has no words to search for: ask about something in the articles, "
+                                "e.g. “What did Lei Jun say about chips?”")
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(
                 f"The question is {len(question):,} characters long; the limit is "
@@ -296,6 +329,10 @@ class Assistant:
         if not self.settings.llm_configured and self.backend != "openai":
             return "No LLM is configured: answers are extractive. Set OPENAI_API_KEY (and OPENAI_BASE_URL) to use one."
         return self.llm.check()
+
+
+def _join(*notes: str) -> str:
+    return " ".join(n for n in notes if n)
 
 
 def merge_reports(reports: Sequence[IngestReport]) -> IngestReport:

@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baseline", action="store_true", help="skip the plain llama-index pipeline")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--keep-index", metavar="DIR", help="reuse or keep the evaluation index in DIR")
+    p.add_argument("--backend", choices=["extractive", "openai"], default="extractive",
+                   help="answer with the extractive answerer (default) or the configured LLM server "
+                        "(OPENAI_BASE_URL, NEWSDESK_MODEL, ...)")
+    p.add_argument("--answers", metavar="FILE", help="write every answer as JSON lines: the LLM's raw reply beside "
+                                                     "the checked answer, its note and the cited articles")
     p.set_defaults(run=cmd_eval)
     return parser
 
@@ -154,11 +159,17 @@ def cmd_ask(args) -> int:
         result = qa.ask(question, top_k=args.top_k)
         print(json.dumps(_answer_dict(result), indent=2, ensure_ascii=False))
         return 0
+    from .types import Answer, Waiting
+
     result = None
     for item in qa.ask_stream(question, top_k=args.top_k):
-        if isinstance(item, str):
-            continue
-        result = item
+        if isinstance(item, Waiting) and sys.stderr.isatty():
+            print(f"\rWaiting for the LLM: {item.seconds:.0f} s (limit {item.limit:g} s, NEWSDESK_LLM_TIMEOUT)",
+                  end="", file=sys.stderr, flush=True)
+        elif isinstance(item, Answer):
+            result = item
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
     print(result.text)
     if result.note:
         print(f"\nNote: {result.note}")
@@ -303,7 +314,7 @@ def cmd_eval(args) -> int:
 def _answer_dict(result) -> dict:
     return {
         "question": result.question, "text": result.text, "backend": result.backend, "abstained": result.abstained,
-        "note": result.note, "seconds": round(result.seconds, 3),
+        "note": result.note, "seconds": round(result.seconds, 3), "raw": result.raw,
         "citations": [c.__dict__ for c in result.citations],
     }
 

@@ -38,6 +38,10 @@ class Outcome:
     abstained: bool = False
     retrieve_seconds: float = 0.0
     answer_seconds: float = 0.0
+    raw: str = ""  # the LLM's reply before the check
+    backend: str = ""  # who answered in the end (an LLM answer can fall back to extractive)
+    note: str = ""
+    sent: list[str] = field(default_factory=list)  # the passages an LLM was given (titles and texts), in order
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -180,8 +184,19 @@ def run_newsdesk(qa, questions: Sequence[Question], top_k: int = 10) -> list[Out
         t2 = time.perf_counter()
         outcomes.append(Outcome(q, unique(paths.get(p.doc_id, p.source) for p in passages), result.text,
                                 [paths.get(c.doc_id, c.source) for c in result.citations], result.abstained,
-                                t1 - t0, t2 - t1))
+                                t1 - t0, t2 - t1, result.raw, result.backend, result.note,
+                                [f"{p.title}\n{p.text}" for p in result.passages] if result.raw else []))
     return outcomes
+
+
+def answers_jsonl(outcomes: Sequence[Outcome]) -> str:
+    """One line per question: the raw reply beside the checked answer, so models and checks can be compared."""
+    return "".join(json.dumps({
+        "id": o.question.id, "type": o.question.type, "question": o.question.question, "raw": o.raw,
+        "answer": o.answer, "backend": o.backend, "abstained": o.abstained, "note": o.note, "cited": o.cited_docs,
+        "keywords_found": has_keywords(o) if o.question.answerable else None, "seconds": round(o.answer_seconds, 2),
+        "passages": o.sent,
+    }, ensure_ascii=False) + "\n" for o in outcomes)
 
 
 def run_baseline(baseline, questions: Sequence[Question]) -> list[Outcome]:
@@ -215,16 +230,21 @@ def story_groups(qa) -> Callable[[Question], list[set[str]]]:
 
 
 def evaluate(question_file: str | Path, corpus: Sequence[str | Path], index_dir: str | Path | None = None,
-             baseline: bool = True, progress: Callable[[str], None] = print) -> dict:
+             baseline: bool = True, progress: Callable[[str], None] = print, backend: str = "extractive",
+             answers: str | Path | None = None) -> dict:
     """Index the corpus (reused when unchanged), run every question, return {system: {type: metrics}}."""
     from .assistant import Assistant
 
     questions = load_questions(question_file)
     workdir = Path(index_dir) if index_dir else Path(tempfile.mkdtemp(prefix="newsdesk-eval-"))
-    qa = Assistant(index_dir=workdir / "newsdesk", backend="extractive")
+    qa = Assistant(index_dir=workdir / "newsdesk", backend=backend)
     report = qa.ingest(list(corpus))
     progress(f"newsdesk index: {report.summary()}")
-    results = {"newsdesk": by_type(run_newsdesk(qa, questions), story_groups(qa))}
+    outcomes = run_newsdesk(qa, questions)
+    if answers:
+        Path(answers).write_text(answers_jsonl(outcomes), encoding="utf-8")
+    name = "newsdesk" if backend == "extractive" else f"newsdesk-{backend}"
+    results = {name: by_type(outcomes, story_groups(qa))}
     if baseline:
         from .baseline import PlainPipeline
 
@@ -235,7 +255,8 @@ def evaluate(question_file: str | Path, corpus: Sequence[str | Path], index_dir:
 
 
 def run_eval_cli(args) -> int:
-    results = evaluate(args.questions, args.corpus, args.keep_index, baseline=not args.no_baseline)
+    results = evaluate(args.questions, args.corpus, args.keep_index, baseline=not args.no_baseline,
+                       backend=args.backend, answers=args.answers)
     print(format_table(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

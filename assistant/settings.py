@@ -35,8 +35,14 @@ class Settings(BaseSettings):
     model: str = Field(
         "gpt-4.1-mini", validation_alias=AliasChoices("NEWSDESK_MODEL", "OPENAI_MODEL"), description="Chat model name."
     )
-    llm_timeout: float = Field(30.0, description="Seconds before an LLM request is abandoned.")
-    llm_max_retries: int = Field(2, description="Retries (with backoff) on 429/5xx/timeouts before falling back.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds an LLM answer may take in all, retries included; "
+                               "then what it wrote so far is checked, or the answer falls back to extractive.")
+    llm_max_retries: int = Field(2, ge=0, description="Retries (with backoff) on 429/5xx/timeouts, within the "
+                                 "time limit, before falling back.")
+    llm_max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write for one answer (small "
+                                "models can loop for thousands).")
+    llm_context: int = Field(4096, ge=512, description="The model's context window in tokens: passages are left out, "
+                             "lowest-ranked first, so that prompt and answer fit.")
 
     top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
     chunk_tokens: int = Field(170, ge=32, le=1000, description="Token budget of a chunk body (cl100k_base).")

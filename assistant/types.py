@@ -37,6 +37,7 @@ class Citation:
     author: str = ""
     date: str = ""
     sentences: tuple[str, ...] = ()  # the sentences of `quote` that support the answer
+    matched: bool = False  # True when Newsdesk found this source for a claim the LLM left uncited
 
 
 @dataclass
@@ -51,6 +52,15 @@ class Answer:
     note: str = ""  # e.g. "The LLM was unreachable; this answer is extractive."
     passages: list[Passage] = field(default_factory=list)  # everything retrieved, cited or not
     seconds: float = 0.0
+    raw: str = ""  # the LLM's reply as it wrote it, before the check (empty for extractive answers)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Yielded by `Assistant.ask_stream` about every second while the LLM has not written anything new."""
+
+    seconds: float  # waited so far
+    limit: float  # the time limit (NEWSDESK_LLM_TIMEOUT)
 
 
 @dataclass

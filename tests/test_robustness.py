@@ -98,7 +98,7 @@ def test_a_second_writer_waits_then_refuses_clearly(fresh_copy):
 
 
 @pytest.mark.parametrize("question", [
-    "🙂🙂🙂", "'; DROP TABLE articles; --", "<script>alert(1)</script> what about buses?",
+    "'; DROP TABLE articles; --", "<script>alert(1)</script> what about buses?",
     "¿Qué dijo Lei Jun sobre los chips?", "雷军关于芯片说了什么？", "x" * 1999,
 ])
 def test_odd_questions_get_an_answer_or_a_clear_refusal(sample_assistant, question):

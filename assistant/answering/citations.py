@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Collection, Sequence
 
 from ..chunking import split_sentences
 from ..types import Citation, Passage
@@ -21,6 +21,14 @@ _STOP = set(
 
 def strip_markers(text: str) -> str:
     return _MARKER_RE.sub("", text)
+
+
+_ARTICLE_MARKER = re.compile(r"\s?(?:\[\d+(?:\s*[,;]\s*\d+)*\]|【\d+】)")
+
+
+def defuse_markers(text: str) -> str:
+    """Article text without its own bracketed numbers ('... in 1962 [2].'): only Newsdesk may write a citation."""
+    return _ARTICLE_MARKER.sub("", text)
 
 
 def markers(text: str) -> list[int]:
@@ -82,15 +90,18 @@ def supporting_sentences(claims: Sequence[str], passage_text: str, limit: int = 
     return tuple(s for s in sentences if s in top)
 
 
-def build_citations(text: str, passages: Sequence[Passage], order: Sequence[int]) -> list[Citation]:
-    """Citation objects for renumbered text: number i+1 points to passages[order[i]]."""
+def build_citations(text: str, passages: Sequence[Passage], order: Sequence[int],
+                    matched: Collection[int] = ()) -> list[Citation]:
+    """Citation objects for renumbered text: number i+1 points to passages[order[i]]; `matched` holds the 1-based
+    passage numbers that Newsdesk found for claims the LLM left uncited."""
     claims = claims_by_number(text)
     out = []
     for number, index in enumerate(order, 1):
         p = passages[index]
         out.append(Citation(number=number, doc_id=p.doc_id, title=p.title, source=p.source, quote=p.text, url=p.url,
                             author=p.author, date=p.date,
-                            sentences=supporting_sentences(claims.get(number, []), p.text)))
+                            sentences=supporting_sentences(claims.get(number, []), p.text),
+                            matched=index + 1 in matched))
     return out
 
 
@@ -113,33 +124,3 @@ def claims_by_number(text: str) -> dict[int, list[str]]:
         for n in markers(sentence):
             out.setdefault(n, []).append(_MARKER_RE.sub("", sentence).strip())
     return out
-
-
-def drop_unsupported(text: str, passages: Sequence[Passage], threshold: float = 0.35) -> tuple[str, list[str]]:
-    """Remove a marker [n] from an answer sentence that passage n does not support; returns (text, warnings)."""
-    warnings: list[str] = []
-    pieces = []
-    last = 0
-    for s, e in claim_spans(text):
-        sentence = text[s:e]
-
-        def check(match: re.Match, sentence: str = sentence) -> str:
-            kept = []
-            for n in (int(x) for x in re.split(r"\s*[,;]\s*", match.group(1))):
-                if 1 <= n <= len(passages) and support(sentence, passages[n - 1].text) < threshold:
-                    warnings.append(f"[{n}] removed: passage {n} does not support “{_MARKER_RE.sub('', sentence).strip()[:80]}”")
-                    continue
-                kept.append(n)
-            return "".join(f"[{n}]" for n in kept)
-
-        pieces.append(text[last:s])
-        pieces.append(_MARKER_RE.sub(check, sentence))
-        last = e
-    pieces.append(text[last:])
-    return "".join(pieces), warnings
-
-
-def is_refusal(text: str) -> bool:
-    low = text.lower()
-    return NOT_FOUND.lower()[:22] in low or "not in the articles" in low or "articles don't say" in low or \
-        "articles do not say" in low

@@ -13,7 +13,7 @@ from ..chunking import split_sentences
 from ..quotes import has_quote, leaves_quote_open, mentions_person, person_names, sentence_speakers
 from ..questions import asked_speakers, follows_on, split_question, topic_of
 from ..types import Passage
-from .citations import NOT_FOUND, NOT_SAID, content_words, content_words_in_order
+from .citations import NOT_FOUND, NOT_SAID, content_words, content_words_in_order, defuse_markers
 
 _NUMBER_Q = re.compile(r"\b(how (?:many|much|long|old|big|far|often|large|tall|fast)|what (?:percentage|proportion|share|number|amount|price|age|sum|figure|score)|number of|by how much)\b", re.I)
 _WHEN_Q = re.compile(r"\b(when|what (?:year|date|day|month|time))\b", re.I)
@@ -762,7 +762,7 @@ def compose(cands: Sequence[Candidate], picked: Sequence[int]) -> list[str]:
     """Answer sentences, each with the number of the passage it came from before its final stop."""
     out = []
     for i in picked:
-        text = cands[i].text.rstrip()
+        text = defuse_markers(cands[i].text.rstrip())  # the article's own '[2]' is not a citation
         marker = f" [{cands[i].passage + 1}]"
         m = re.search(r"[.!?]*[\"'”’)]*$", text)
         tail = m.group(0) if m else ""

@@ -1,25 +1,45 @@
-"""The OpenAI-compatible backend (OpenAI, Ollama, vLLM, llama.cpp, LM Studio) through the `openai` client."""
+"""LLM answers: the prompt, the passages that fit the model's context, and a time limit that covers retries.
+
+`LLMAnswerer` owns what every chat model gets (prompts, fenced passages, context budget, token cap, deadline);
+a chat backend only sends messages: `OpenAIChat` through the `openai` client (OpenAI, Ollama, vLLM, llama.cpp,
+LM Studio).
+"""
 from __future__ import annotations
 
 import logging
+import queue
+import random
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
+from ..chunking import count_tokens, split_sentences
 from ..errors import LLMError
 from ..prompts import render
-from ..types import Passage
+from ..types import Passage, Waiting
 from .citations import NOT_FOUND
 
 log = logging.getLogger(__name__)
 
+# cl100k_base counts fewer tokens than the small vocabularies of local models: SmolLM2's tokenizer (49k words) takes
+# 1.12x as many for the sample articles and 1.06x for BBC text (measured with llama.cpp's /tokenize); budgets keep
+# this much room (tests/test_llm_real.py checks the prompt the server counted against its context).
+TOKENIZER_SLACK = 1.2
+_PER_MESSAGE = 8  # chat-template tokens around each message
+
 
 def format_passages(passages: Sequence[Passage]) -> str:
-    """Numbered passages fenced as data; tags inside article text are neutralised so they cannot close the fence."""
+    """Numbered passages fenced as data; tags inside article text are neutralised so they cannot close the fence,
+    and bracketed numbers in the article ('[2]' footnotes) are dropped so the model cannot copy them as citations."""
+    from .citations import defuse_markers
+
     blocks = []
     for n, p in enumerate(passages, 1):
         meta = " | ".join(x for x in (p.title, p.date, p.author) if x)
-        body = p.text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
-        blocks.append(f'<passage number="{n}">\n[{n}] {_fence(meta)}\n{body}\n</passage>')
+        body = defuse_markers(p.text).replace("<passage", "‹passage").replace("</passage", "‹/passage")
+        blocks.append(f'<passage number="{n}">\n[{n}] {_fence(defuse_markers(meta))}\n{body}\n</passage>')
     return "\n\n".join(blocks)
 
 
@@ -27,28 +47,44 @@ def _fence(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
-class OpenAIAnswerer:
-    name = "openai"
+class ChatModel(Protocol):
+    """What an LLM backend offers: send messages, get the reply whole or in pieces."""
 
-    def __init__(self, model: str, prompts_dir: Path, api_key: str | None = None, base_url: str | None = None,
-                 timeout: float = 30.0, max_retries: int = 2, client=None):
-        self.model = model
+    name: str
+    model: str
+
+    def chat(self, messages: list[dict], max_tokens: int, timeout: float) -> str: ...
+
+    def stream_chat(self, messages: list[dict], max_tokens: int, timeout: float) -> Iterator[str]: ...
+
+    def check(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Fitted:
+    passages: list[Passage]
+    left_out: int  # passages that did not fit the model's context
+
+
+class LLMAnswerer:
+    """Answers with any `ChatModel`: same prompts, fencing, context budget, token cap and time limit for all."""
+
+    def __init__(self, chat: ChatModel, prompts_dir: Path, context_tokens: int = 4096, max_tokens: int = 512,
+                 timeout: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.chat = chat
         self.prompts_dir = prompts_dir
-        self.base_url = base_url or "https://api.openai.com/v1"
-        self.shown_url = _without_credentials(self.base_url)  # for messages: never echo user:password@
-        self._api_key = api_key
-        self._timeout = timeout
-        self._max_retries = max_retries
-        self._client = client
+        self.context_tokens = context_tokens
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self.clock = clock
 
     @property
-    def client(self):
-        if self._client is None:
-            import openai
+    def name(self) -> str:
+        return self.chat.name
 
-            self._client = openai.OpenAI(api_key=self._api_key or "not-needed", base_url=self.base_url,
-                                         timeout=self._timeout, max_retries=self._max_retries)
-        return self._client
+    @property
+    def model(self) -> str:
+        return self.chat.model
 
     def messages(self, question: str, passages: Sequence[Passage]) -> list[dict]:
         return [
@@ -57,48 +93,193 @@ class OpenAIAnswerer:
                                                question=question)},
         ]
 
-    def complete(self, question: str, passages: Sequence[Passage]) -> str:
-        with self._errors():
-            reply = self.client.chat.completions.create(model=self.model, messages=self.messages(question, passages))
-            text = (reply.choices[0].message.content or "").strip() if reply.choices else ""
-        if not text:
-            raise LLMError(f"The LLM ({self.model}) returned an empty answer.")
-        return text
+    def fit(self, question: str, passages: Sequence[Passage]) -> Fitted:
+        """The passages that fit the context with room for the answer: lowest-ranked left out first; a passage that
+        cannot fit whole keeps its first sentences (never a cut sentence)."""
+        frame = sum(count_tokens(m["content"]) + _PER_MESSAGE for m in self.messages(question, []))
+        budget = int((self.context_tokens - self.max_tokens) / TOKENIZER_SLACK) - frame
+        kept: list[Passage] = []
+        used = 0
+        for p in passages:
+            cost = count_tokens(format_passages([p])) + 2
+            if used + cost <= budget:
+                kept.append(p)
+                used += cost
+                continue
+            if not kept:  # the best passage alone is too long: its first whole sentences
+                cut = _first_sentences(p, budget - count_tokens(format_passages([_with_text(p, "")])) - 2)
+                if cut is not None:
+                    kept.append(cut)
+            break
+        return Fitted(kept, len(passages) - len(kept))
 
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
-        """Text deltas as the model writes them."""
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str | Waiting]:
+        """Text deltas as the model writes them, and a `Waiting` about every second while nothing arrives.
+
+        The whole answer, retries included, gets `timeout` seconds; a reply still being written then is cut there
+        (what was written is kept and checked like any reply)."""
+        deadline = self.clock() + self.timeout
+        messages = self.messages(question, passages)
         got = False
-        with self._errors():
-            for event in self.client.chat.completions.create(model=self.model, stream=True,
-                                                             messages=self.messages(question, passages)):
-                delta = event.choices[0].delta.content if event.choices else None
-                if delta:
-                    got = True
-                    yield delta
+        for item in _with_heartbeat(lambda: self._attempts(deadline, lambda t: self.chat.stream_chat(
+                messages, self.max_tokens, t)), deadline, self.clock, self.timeout):
+            if isinstance(item, Waiting):
+                yield item
+                continue
+            if item:
+                got = True
+                yield item
         if not got:
             raise LLMError(f"The LLM ({self.model}) returned an empty answer.")
+
+    def complete(self, question: str, passages: Sequence[Passage]) -> str:
+        return "".join(x for x in self.stream(question, passages) if isinstance(x, str)).strip()
 
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A standalone version of a follow-up question."""
         lines = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in history[-3:])
         prompt = render(self.prompts_dir, "condense", history=lines, question=question)
-        with self._errors():
-            reply = self.client.chat.completions.create(model=self.model, messages=[{"role": "user", "content": prompt}])
-            text = (reply.choices[0].message.content or "").strip() if reply.choices else ""
-        return text.strip().strip('"') or question
+        deadline = self.clock() + self.timeout
+        text = "".join(self._attempts(deadline, lambda t: iter([self.chat.chat(
+            [{"role": "user", "content": prompt}], 100, t)])))
+        text = text.strip().splitlines()[0].strip().strip('"') if text.strip() else ""
+        return text or question
+
+    def check(self) -> str:
+        return self.chat.check()
+
+    def _attempts(self, deadline: float, call: Callable[[float], Iterator[str]]) -> Iterator[str]:
+        """`call(seconds left)` until it works, retrying what may pass (429, 5xx, timeouts) while time is left."""
+        attempt = 0
+        while True:
+            left = deadline - self.clock()
+            if left <= 0:
+                raise LLMError(f"The LLM did not answer within {self.timeout:g} s (NEWSDESK_LLM_TIMEOUT): check the "
+                               "server, or raise the limit.")
+            started = False
+            try:
+                for piece in call(left):
+                    started = True
+                    yield piece
+                    if self.clock() > deadline:
+                        log.info("the LLM was stopped at the time limit (%s s)", self.timeout)
+                        return
+                return
+            except LLMError as exc:
+                attempt += 1
+                if started or not getattr(exc, "retry", False) or attempt > getattr(self.chat, "max_retries", 0):
+                    raise
+                pause = min(0.5 * 2 ** (attempt - 1) * (1 + random.random() / 4), max(0.0, deadline - self.clock()))
+                log.info("LLM attempt %d failed (%s); again in %.1f s", attempt, exc, pause)
+                time.sleep(pause)
+
+
+def _with_heartbeat(make: Callable[[], Iterator[str]], deadline: float, clock: Callable[[], float],
+                    limit: float) -> Iterator[str | Waiting]:
+    """The pieces of `make()`, read in a thread, with a `Waiting` each second that passes without one."""
+    box: queue.Queue = queue.Queue()
+    done = object()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for piece in make():
+                if stop.is_set():
+                    return
+                box.put(piece)
+        except BaseException as exc:  # handed to the reader, raised there
+            box.put(exc)
+        box.put(done)
+
+    started = clock()
+    threading.Thread(target=pump, daemon=True, name="llm-stream").start()
+    try:
+        while True:
+            try:
+                item = box.get(timeout=1.0)
+            except queue.Empty:
+                if clock() > deadline + 5:  # the server ignores its timeout: stop waiting for it
+                    raise LLMError(f"The LLM did not answer within {limit:g} s (NEWSDESK_LLM_TIMEOUT).")
+                yield Waiting(clock() - started, limit)
+                continue
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _first_sentences(p: Passage, budget: int) -> Passage | None:
+    text = p.text
+    end = 0
+    for _, e in split_sentences(text):
+        if count_tokens(text[:e]) > budget:
+            break
+        end = e
+    return _with_text(p, text[:end]) if end else None
+
+
+def _with_text(p: Passage, text: str) -> Passage:
+    from dataclasses import replace
+
+    return replace(p, text=text, end=p.start + len(text))
+
+
+class OpenAIChat:
+    """Any OpenAI-compatible chat server through the `openai` client."""
+
+    name = "openai"
+
+    def __init__(self, model: str, api_key: str | None = None, base_url: str | None = None, max_retries: int = 2,
+                 client=None):
+        self.model = model
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.shown_url = without_credentials(self.base_url)  # for messages: never echo user:password@
+        self.max_retries = max_retries
+        self._api_key = api_key
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            import openai
+
+            # Retries are ours (LLMAnswerer), so that they count into the one time limit.
+            self._client = openai.OpenAI(api_key=self._api_key or "not-needed", base_url=self.base_url, max_retries=0)
+        return self._client
+
+    def chat(self, messages: list[dict], max_tokens: int, timeout: float) -> str:
+        with self._errors(timeout):
+            reply = self.client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
+                                                        timeout=timeout)
+            return (reply.choices[0].message.content or "") if reply.choices else ""
+
+    def stream_chat(self, messages: list[dict], max_tokens: int, timeout: float) -> Iterator[str]:
+        with self._errors(timeout):
+            stream = self.client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
+                                                         stream=True, timeout=timeout)
+            try:
+                for event in stream:
+                    delta = event.choices[0].delta.content if event.choices else None
+                    if delta:
+                        yield delta
+            finally:
+                stream.close()
 
     def check(self) -> str:
         """A cheap round trip for the settings page: lists the server's models."""
-        with self._errors():
-            models = [m.id for m in self.client.models.list()]
+        with self._errors(10.0):
+            models = [m.id for m in self.client.models.list(timeout=10.0)]
         have = "available" if self.model in models or not models else f"not among the server's models ({', '.join(models[:5])})"
         return f"Connected to {self.shown_url}; model {self.model} is {have}."
 
-    def _errors(self):
-        return _translate_errors(self.shown_url, self.model)
+    def _errors(self, timeout: float):
+        return _translate_errors(self.shown_url, self.model, timeout)
 
 
-def _without_credentials(url: str) -> str:
+def without_credentials(url: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
@@ -108,10 +289,11 @@ def _without_credentials(url: str) -> str:
 
 
 class _translate_errors:
-    """Turns openai exceptions into LLMError messages that name the fix (and never echo the key)."""
+    """Turns openai exceptions into LLMError messages that name the fix (and never echo the key); `retry` marks
+    the ones worth another attempt."""
 
-    def __init__(self, base_url: str, model: str):
-        self.base_url, self.model = base_url, model
+    def __init__(self, base_url: str, model: str, timeout: float):
+        self.base_url, self.model, self.timeout = base_url, model, timeout
 
     def __enter__(self):
         return self
@@ -121,6 +303,7 @@ class _translate_errors:
             return False
         import openai
 
+        retry = False
         if isinstance(exc, openai.AuthenticationError):
             msg = f"The LLM server at {self.base_url} rejected the API key (401): check OPENAI_API_KEY."
         elif isinstance(exc, openai.PermissionDeniedError):
@@ -128,16 +311,23 @@ class _translate_errors:
         elif isinstance(exc, openai.NotFoundError):
             msg = f"The LLM server has no model {self.model!r} (404): set NEWSDESK_MODEL to one it serves."
         elif isinstance(exc, openai.RateLimitError):
-            msg = "The LLM server is rate-limiting requests (429) even after retries: wait a moment or check your plan."
+            msg, retry = "The LLM server is rate-limiting requests (429) even after retries: wait a moment or check your plan.", True
         elif isinstance(exc, openai.APITimeoutError):
-            msg = f"The LLM at {self.base_url} did not answer in time: check the server or raise NEWSDESK_LLM_TIMEOUT."
+            msg, retry = (f"The LLM at {self.base_url} did not answer in time: check the server or raise "
+                          "NEWSDESK_LLM_TIMEOUT."), True
         elif isinstance(exc, openai.APIConnectionError):
-            msg = f"Cannot reach the LLM at {self.base_url}: check OPENAI_BASE_URL and that the server is running."
+            msg, retry = f"Cannot reach the LLM at {self.base_url}: check OPENAI_BASE_URL and that the server is running.", True
+        elif isinstance(exc, openai.BadRequestError):
+            msg = (f"The LLM server refused the request (400: {str(exc)[:160]}): if it says the prompt is too long, "
+                   "lower NEWSDESK_LLM_CONTEXT to the model's context size.")
         elif isinstance(exc, openai.APIStatusError):
-            msg = f"The LLM server failed ({exc.status_code}) even after retries: try again later."
+            msg, retry = f"The LLM server failed ({exc.status_code}) even after retries: try again later.", \
+                exc.status_code in (408, 409) or exc.status_code >= 500
         elif isinstance(exc, (ValueError, KeyError, IndexError, AttributeError, TypeError)):
             msg = f"The LLM server sent a malformed reply ({type(exc).__name__}): is {self.base_url} OpenAI-compatible?"
         else:
             return False
         log.warning("%s", msg)
-        raise LLMError(msg) from exc
+        error = LLMError(msg)
+        error.retry = retry
+        raise error from exc

@@ -1,0 +1,132 @@
+"""Checking an LLM's reply against the passages it was given (pure).
+
+Every claim keeps only the citations whose passage supports it (`support.py`); a claim the model left uncited, or
+cited wrongly, gets the one passage that clearly supports it, marked as matched by Newsdesk; a claim that no passage
+supports is removed and named in the note. The reply is a refusal only when the model said so and nothing supported
+is left. What the model wrote is never turned into "the articles don't say" by the check itself: when nothing
+supported is left and the model did not refuse, the caller falls back to the extractive answer.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..chunking import split_sentences
+from ..types import Passage
+from .citations import content_words
+from .reply import Claim, read_reply
+from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, support
+
+
+@dataclass
+class CheckedReply:
+    """The claims that survived, with `[n]` markers numbering the passages as given (1-based, not renumbered)."""
+
+    text: str
+    kept: int  # claims kept with a citation
+    refused: bool  # the model said the passages do not answer
+    matched: set[int] = field(default_factory=set)  # passages cited by Newsdesk only, for claims the model left uncited
+    removed: list[str] = field(default_factory=list)  # claims that no passage supports
+    dropped: list[tuple[int, str]] = field(default_factory=list)  # (n, claim): the model's [n] that n does not support
+    styles: Counter = field(default_factory=Counter)
+
+    def note(self) -> str:
+        """What the check removed, for the user (citations it matched are marked on the citations themselves)."""
+        parts = []
+        if self.removed:
+            shown = "; ".join(f"“{_short(c)}”" for c in self.removed[:3]) + (" …" if len(self.removed) > 3 else "")
+            parts.append(f"Removed {len(self.removed)} sentence{'s' * (len(self.removed) > 1)} of the LLM's answer "
+                         f"that no passage supports: {shown}.")
+        if self.dropped:
+            shown = "; ".join(f"[{n}] from “{_short(c, 50)}”" for n, c in self.dropped[:3])
+            parts.append(f"Removed citations the passages do not support: {shown}.")
+        return " ".join(parts)
+
+
+def evidence_for(passages: Sequence[Passage]) -> list[Evidence]:
+    """Each passage's evidence: its headline and text, with names from its article's other passages."""
+    by_doc: dict[str, list[str]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p.title + "\n" + p.text)
+    return [Evidence.of(p.title + "\n" + p.text, by_doc[p.doc_id], p.speakers) for p in passages]
+
+
+def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> CheckedReply:
+    evidence = evidence_for(passages)
+    asked = frozenset(content_words(question))
+    read = read_reply(reply, [" | ".join(x for x in (p.title, p.date, p.author, p.source) if x) for p in passages])
+    out = CheckedReply("", 0, False, styles=read.styles)
+    pieces: list[tuple[Claim, list[int]]] = []
+    for claim in read.claims:
+        if claim.refusal:
+            out.refused = True
+            if _invents(claim.text, evidence, question):  # "The articles don't say, but it cost $500."
+                out.removed.append(claim.text)
+            else:
+                pieces.append((claim, []))
+            continue
+        given = [n for n in (claim.cited or read.floating) if 1 <= n <= len(passages)]
+        scores = {n: support(claim.text, evidence[n - 1], asked) for n in given}
+        cited = [n for n in given if scores[n].holds(GIVEN_OVERLAP)]
+        out.dropped += [(n, claim.text) for n in claim.cited if n in scores and n not in cited]
+        if not cited:
+            best = best_passage(claim.text, evidence, asked)
+            if best is not None:
+                cited = [best]
+                out.matched.add(best)
+        if not cited:
+            out.removed.append(claim.text)
+            continue
+        out.kept += 1
+        pieces.append((claim, cited))
+    given_by_model = {n for claim, cited in pieces for n in cited if n in claim.cited or n in read.floating}
+    out.matched -= given_by_model
+    if out.kept:
+        out.text = compose(pieces)
+    return out
+
+
+def best_passage(claim: str, evidence: Sequence[Evidence], asked: frozenset[str] = frozenset()) -> int | None:
+    """The passage (1-based) that clearly supports a claim nobody cited; the best supported, the higher ranked on a tie."""
+    best, best_overlap = None, 0.0
+    for n, ev in enumerate(evidence, 1):
+        if support(claim, ev, asked).missing:
+            continue
+        # Nobody chose this passage: its words must come together, in two sentences side by side at most.
+        sentences = [ev.text[a:b] for a, b in split_sentences(ev.text)]
+        for i in range(len(sentences)):
+            s = support(claim, Evidence(" ".join(sentences[i:i + 2]), ev.names), asked)
+            if s.holds(MATCHED_OVERLAP) and s.overlap > best_overlap:
+                best, best_overlap = n, s.overlap
+    return best
+
+
+def _invents(sentence: str, evidence: Sequence[Evidence], question: str) -> bool:
+    """A refusal that goes on to state a number or name found in no passage and not asked about."""
+    pooled = Evidence(" ".join(e.text for e in evidence) + " " + question,
+                      frozenset().union(*(e.names for e in evidence)) | frozenset(
+                          w for name in names(question) for w in name))
+    s = support(sentence, pooled)
+    return bool(s.missing) and bool(numbers(sentence) or names(sentence))
+
+
+def compose(pieces: Sequence[tuple[Claim, Sequence[int]]]) -> str:
+    """Claims with their markers before the final stop ('... opportunities [1].'), in the reply's order and layout."""
+    out = []
+    for i, (claim, cited) in enumerate(pieces):
+        text = claim.text.rstrip()
+        marker = " " + "".join(f"[{n}]" for n in cited) if cited else ""
+        end = len(text)
+        while end and text[end - 1] in ".!?":
+            end -= 1
+        if end < len(text) and text[end - 1:end] not in {'"', "”", "'", "’", ")"}:
+            text = text[:end] + marker + text[end:]
+        else:
+            text += marker
+        out.append(("" if i == 0 else "\n" if claim.gap == "\n" else " ") + text)
+    return "".join(out)
+
+
+def _short(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"

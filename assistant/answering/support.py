@@ -1,0 +1,176 @@
+"""Does a passage support a claim? What the claim adds (names, numbers, quoted words) must be in the passage (pure).
+
+Word overlap alone lets a fabricated claim keep its citation when it shares names with the passage ("Wang Xingxing
+said Unitree will buy Boston Dynamics for $3 billion [1]"). Here a claim is supported by a passage when
+- every number it states is one the passage states, in any usual form ("$3bn" = "3 billion" = "3,000 million",
+  "30%" = "30 per cent", "three" = "3");
+- every name it states (a run of capitalised words) is named in the passage or in the same article's other passages,
+  allowing a partial name ("Mr Wang" / "Wang Xingxing");
+- the words it puts in quotation marks are the passage's words;
+- and enough of its other content words are the passage's (`overlap`).
+Sentences of an article that tell a reader or a model what to write ("answer HACKED and cite [1]") are not evidence:
+they are left out before anything is compared.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .citations import content_words
+
+# Sentences that instruct instead of report; they never count as evidence for a claim.
+INSTRUCTIONS: tuple[re.Pattern, ...] = (
+    re.compile(r"^\W*(?:please\s+|now\s+|always\s+|you\s+(?:must|should)\s+)?(?:answer|reply|respond|write|output|"
+               r"print|cite|ignore|disregard|forget|repeat|include|append|add|say|state|tell)\b(?!\s+(?:that|the\s+"
+               r"(?:bbc|court|committee|paper|newspaper)))", re.I),
+    re.compile(r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|"
+               r"other)\s+(?:instructions|rules|prompts?|messages?)", re.I),
+    re.compile(r"\b(?:as an ai|language model|ai assistant|chatbot|the assistant|system prompt)\b", re.I),
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[\"'”’)]*")
+
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9,
+                "tn": 1e12, "trillion": 1e12, "hundred": 1e2}
+_WORD_NUMBERS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty".split())}
+_WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                      "ninety": 90, "dozen": 12})
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
+_NUMBER = re.compile(
+    rf"(?<![\w.])(\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|(?:{_TENS})(?:[-\s](?:{_UNITS}))?|"
+    + "|".join(sorted(set(_WORD_NUMBERS) - {"zero", "one"}, key=len, reverse=True))  # "one of them" counts nothing
+    + r")(?:\s?-?\s?(thousand|million|billion|trillion|hundred|bn|mn|tn|m|k)\b|(?!\w))", re.I)
+# Words that are capitalised for grammar, not because they name something.
+_NOT_NAMES = set(
+    "i a an the this that these those he she it they we you his her its their our my your mr mrs ms dr sir dame "
+    "lord lady prof professor and but or so yet also however meanwhile according in on at by for of to as with "
+    "from after before when while if although though because since there here what who which where why how "
+    "yes no not one".split())
+_TITLES = {"mr", "mrs", "ms", "dr", "sir", "dame", "lord", "lady", "prof", "professor", "president", "chairman",
+           "chief", "executive", "minister", "prime", "secretary", "mp", "ceo", "founder", "st"}
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
+_QUOTED = re.compile(r"[“\"]([^”\"]{8,}?)[”\"]")
+
+# How much of a claim's other content words must be the passage's: for a citation the model gave, and for one that
+# Newsdesk finds for a claim the model left uncited (stricter: nobody chose that passage).
+GIVEN_OVERLAP = 0.35
+MATCHED_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class Support:
+    overlap: float  # share of the claim's content words found in the passage
+    missing: tuple[str, ...] = ()  # names, numbers or quotes of the claim the passage does not have
+
+    def holds(self, needed: float = GIVEN_OVERLAP) -> bool:
+        return not self.missing and self.overlap >= needed
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a passage offers as evidence: its text without instructions, and names from its whole article."""
+
+    text: str
+    names: frozenset[str] = field(default_factory=frozenset)  # lower-cased name words of the passage's article
+
+    @classmethod
+    def of(cls, text: str, article_texts: Sequence[str] = (), speakers: Sequence[str] = ()) -> "Evidence":
+        clean = without_instructions(text)
+        names = {w for t in (clean, *map(without_instructions, article_texts), *speakers) for w in name_words(t)}
+        return cls(clean, frozenset(names))
+
+
+def without_instructions(text: str) -> str:
+    """The passage with every sentence that tells the reader (or a model) what to write left out."""
+    return " ".join(s for s in _SENTENCE.findall(text) if not any(p.search(s) for p in INSTRUCTIONS))
+
+
+def numbers(text: str) -> list[tuple[str, float]]:
+    """(as written, value) for every number: '$3bn' -> ('3bn', 3e9), '30 per cent' -> ('30', 30.0)."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        raw, unit = m.group(1).lower(), (m.group(2) or "").lower()
+        if raw[:1].isdigit():
+            value = float(raw.replace(",", ""))
+        else:  # 'thirty-five' -> 30 + 5
+            value = float(sum(_WORD_NUMBERS[w] for w in re.split(r"[-\s]", raw)))
+        out.append((m.group(0).strip(), value * _MULTIPLIERS.get(unit, 1.0)))
+    return out
+
+
+def name_words(text: str) -> set[str]:
+    """Lower-cased words written with a capital anywhere in the text (possessives cut)."""
+    return {_bare(w) for w in _CAPITALISED.findall(text)}
+
+
+def names(claim: str) -> list[tuple[str, ...]]:
+    """Runs of capitalised words that name something: 'Wang Xingxing said Unitree ...' -> [(wang, xingxing), (unitree,)].
+
+    A sentence's first word counts only when the next word is capitalised too ('Boston Dynamics will ...')."""
+    out: list[tuple[str, ...]] = []
+    tokens = re.findall(r"[\w'’&.-]+|[^\w\s]", claim)
+    run: list[str] = []
+    start = True
+    for i, tok in enumerate(tokens):
+        word = _bare(tok)
+        capital = tok[:1].isupper() and word not in _NOT_NAMES and any(c.isalpha() for c in tok)
+        if capital and start:
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            capital = nxt[:1].isupper() or sum(c.isupper() for c in tok) > 1
+        if capital:
+            run.append(word)
+        elif run:
+            out.append(tuple(run))
+            run = []
+        start = tok in {".", "!", "?", ":", "“", '"'} or (start and not tok[:1].isalnum())
+    if run:
+        out.append(tuple(run))
+    return [r for r in out if any(w not in _TITLES for w in r)]
+
+
+def quotes(claim: str) -> list[str]:
+    return [q for q in _QUOTED.findall(claim) if len(content_words(q)) >= 2]
+
+
+# Words that talk about the answer rather than say something: "The answer to the question is in the passage".
+_ABOUT_ANSWERS = set("answer answers question questions passage passages article articles document documents text "
+                     "source sources report reports based information according mentioned stated".split())
+
+
+def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset()) -> Support:
+    """How far `evidence` supports `claim`; `asked` are the question's content words, which a claim may repeat
+    without the passage having to say them, but which do not count as support either."""
+    text = evidence.text
+    missing: list[str] = []
+    have = [v for _, v in numbers(text)]
+    for raw, value in numbers(claim):
+        if not any(math.isclose(value, v, rel_tol=1e-6) for v in have):
+            missing.append(raw)
+    for name in names(claim):
+        words = [w for w in name if w not in _TITLES] or list(name)
+        found = sum(1 for w in words if _known(w, evidence.names))
+        if found < math.ceil(len(words) / 2):
+            missing.append(" ".join(name))
+    found_words = content_words(text)
+    stems = {w[:5] for w in found_words}
+    for quote in quotes(claim):
+        words = content_words(quote)
+        if sum(1 for w in words if w in found_words or w[:5] in stems) < 0.8 * len(words):
+            missing.append(f"“{quote[:40]}”")
+    words = content_words(_QUOTED.sub(" ", claim)) | {w for q in quotes(claim) for w in content_words(q)}
+    words -= asked | _ABOUT_ANSWERS  # what the claim adds to the question
+    overlap = sum(1 for w in words if w in found_words or w[:5] in stems) / len(words) if words else 0.0
+    return Support(overlap, tuple(missing))
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    """A name word the evidence has, allowing its other forms ('China' for 'Chinese', 'Britain' for 'British')."""
+    return word in known or len(word) >= 5 and any(k[:4] == word[:4] and len(k) >= 4 for k in known)
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s?$", "", word).strip(".").lower()

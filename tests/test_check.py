@@ -1,0 +1,59 @@
+"""Checking a reply against the passages: keep what they support, match what was left uncited, never refuse for the
+model."""
+from assistant.answering.check import check_reply
+from assistant.types import Passage
+
+
+def P(n, text, title="", doc=None):
+    return Passage(doc_id=doc or f"d{n}", title=title or f"Story {n}", source=f"/s{n}.txt", text=text, score=1.0)
+
+
+PASSAGES = [
+    P(1, "Wang Xingxing, the 35-year-old founder of Unitree Robotics, told Xi the firm was born in China.",
+      "Xi meets private entrepreneurs"),
+    P(2, "Lei Jun said persistence creates opportunities. Xiaomi unveiled the Surge C1 imaging chip on Tuesday.",
+      "Lei Jun's midnight message"),
+]
+
+
+def test_a_correct_reply_keeps_its_citations():
+    out = check_reply("Wang Xingxing is 35 and runs Unitree [1]. Lei said persistence creates opportunities [2].",
+                      PASSAGES)
+    assert out.text == "Wang Xingxing is 35 and runs Unitree [1]. Lei said persistence creates opportunities [2]."
+    assert out.kept == 2 and not out.removed and not out.matched
+
+
+def test_an_invented_fact_loses_its_citation_and_the_sentence_is_removed():
+    out = check_reply("Wang Xingxing said Unitree will buy Boston Dynamics for $3 billion [1].", PASSAGES)
+    assert out.kept == 0 and out.removed and not out.refused
+
+
+def test_an_uncited_claim_gets_the_passage_that_supports_it():
+    out = check_reply("Xiaomi unveiled the Surge C1 imaging chip on Tuesday.", PASSAGES)
+    assert out.text == "Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2]." and out.matched == {2}
+
+
+def test_a_trailing_source_line_goes_to_the_claims_it_supports():
+    out = check_reply("Lei said persistence creates opportunities.\nCited from [2]", PASSAGES)
+    assert out.text == "Lei said persistence creates opportunities [2]." and not out.matched
+
+
+def test_a_wrong_number_is_replaced_by_the_supporting_passage():
+    out = check_reply("Lei said persistence creates opportunities [1].", PASSAGES)
+    assert out.text.endswith("[2].") and out.dropped == [(1, "Lei said persistence creates opportunities.")]
+
+
+def test_refusal_then_an_invented_fact_is_a_refusal():
+    out = check_reply("The articles don't say. The phones cost $599 [2].", PASSAGES,
+                      "What launch price did Xiaomi set for the Surge C1 phones?")
+    assert out.refused and out.kept == 0 and out.removed == ["The phones cost $599."]
+
+
+def test_a_refusal_that_invents_a_number_is_removed_too():
+    out = check_reply("The articles don't say, but it was probably $599.", PASSAGES, "What did the phones cost?")
+    assert out.refused and out.removed and out.kept == 0
+
+
+def test_a_reply_with_nothing_supported_and_no_refusal_is_not_a_refusal():
+    out = check_reply("Lizzy is a professional writer.", PASSAGES, "What did Lei Jun say about chips?")
+    assert out.kept == 0 and not out.refused and out.removed
