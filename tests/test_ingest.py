@@ -167,3 +167,21 @@ def test_chunk_texts_stay_out_of_chroma_unless_asked(embedder, tmp_path, monkeyp
     kept.ingest([folder])
     [text] = kept.store.collection.get(include=["documents"])["documents"]
     assert "Corra dam opened on Monday" in text
+
+
+@pytest.mark.parametrize("links, named, looping", [
+    ({"a.txt": "b.txt", "b.txt": "a.txt"}, [], ["a.txt", "b.txt"]),  # two links to each other, found in the folder
+    ({"self.txt": "self.txt"}, [], ["self.txt"]),  # a link to itself
+    ({"a.txt": "b.txt", "b.txt": "a.txt"}, ["a.txt"], ["a.txt", "b.txt"]),  # the link named as well: reported once
+])
+def test_a_symlink_loop_is_one_failed_file_and_the_rest_is_indexed(embedder, tmp_path, links, named, looping):
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Harbour reopens\n\nThe harbour in Brenmouth reopened on Monday after repairs.")
+    for name, target in links.items():
+        (folder / name).symlink_to(target)
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    report = qa.ingest([*(folder / n for n in named), folder])
+    assert report.added == 1 and [a.title for a in qa.articles()] == ["Harbour reopens"]
+    assert sorted(p.rsplit("/", 1)[-1] for p, _ in report.failed) == looping
+    assert all(reason.startswith("symlink loop: it points to ") for _, reason in report.failed), report.failed
