@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .articles import SUPPORTED_SUFFIXES, Article, parse_file, too_large
+from .articles import SUPPORTED_SUFFIXES, Article, read_articles, too_large
 from .chunking import chunk_text, embedding_text, split_sentences
 from .embedder import Embedder
 from .errors import ArticleError
@@ -255,14 +255,18 @@ class Ingestor:
             report.unchanged += len(before)
             return
         try:
-            articles = parse_file(path, max_bytes=self.max_file_bytes)
+            parsed = read_articles(path, max_bytes=self.max_file_bytes)
         except ArticleError as exc:
             report.failed.append((where, str(exc)))  # whatever was indexed from it before stays
             return
+        # Records left out of a .json/.jsonl ("feed.jsonl:3"), reported when the file is read; its good ones go in.
+        report.failed.extend(parsed.skipped)
+        articles = parsed.articles
         produced = {a.doc_id for a in articles}
         for article in articles:
             self._take_article(article, report, pending)
-        dropped = [a for a in before if a.doc_id not in produced]
+        # An article whose record is broken now keeps its indexed version, as a file that breaks does.
+        dropped = [a for a in before if a.doc_id not in produced and a.record_no not in parsed.skipped_records]
         self._remove(dropped, report)
         pending.files.append((where, data_hash, len(articles)))
 

@@ -75,3 +75,16 @@ def test_ingest_and_remove(client, tmp_path):
     assert len(added) == 2
     assert client.predict(doc_ids=added, api_name="/remove")["removed"] == 2
     assert len(client.predict(api_name="/articles")) == len(list(SAMPLES.iterdir()))
+
+
+def test_ingest_reports_a_bad_line_of_a_jsonl_and_indexes_the_good_ones(client, tmp_path):
+    feed = tmp_path / "wires.jsonl"
+    feed.write_text('{"title": "Tarrow mill closes", "text": "The old mill in Tarrow closed for good on Friday."}\n'
+                    "{oops\n"
+                    '{"title": "Kelvale ferry returns", "text": "The Kelvale ferry returned on Monday."}\n')
+    report = client.predict(files=[gradio_client.handle_file(str(feed))], text="", title="", api_name="/ingest")
+    assert report["added"] == 2
+    assert [(f["file"].rsplit("/", 1)[-1], f["reason"]) for f in report["failed"]] == [
+        ("wires.jsonl:2", "not valid JSON: Expecting property name enclosed in double quotes at column 2")]
+    added = [a["doc_id"] for a in client.predict(api_name="/articles") if a["title"].startswith(("Tarrow", "Kelvale"))]
+    assert len(added) == 2 and client.predict(doc_ids=added, api_name="/remove")["removed"] == 2
