@@ -227,7 +227,7 @@ def _json_records(raw: str, path: str) -> tuple[list[Article], list[tuple[int, s
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ArticleError(f"malformed JSON: {exc.msg} at line {exc.lineno}") from exc
+        raise ArticleError(f"malformed JSON: {json_problem(exc)}") from exc
     records = data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise ArticleError("the JSON is not an article or a list of articles")

@@ -468,10 +468,12 @@ class NewsdeskPage:
         """(summary, *library_outputs) after one change of the library."""
         return (self._change(work, title)[0], *self.library_outputs(query))
 
-    def store_uploads(self, files: Sequence[Any]) -> tuple[list[Path], list[tuple[str, str]]]:
-        """Copy uploaded files into <index>/uploads under safe names; (copied, refused with reasons)."""
+    def store_uploads(self, files: Sequence[Any]) -> tuple[list[Path], list[tuple[str, str]], dict[Path, Path]]:
+        """Copy uploaded files into <index>/uploads under safe names: (copied, refused with reasons, earlier uploads
+        of the same names, moved aside to hidden files until the new ones are accepted)."""
         copied: list[Path] = []
         refused: list[tuple[str, str]] = []
+        earlier: dict[Path, Path] = {}
         for f in files or []:
             src = Path(f if isinstance(f, (str, os.PathLike)) else (f.get("path") if isinstance(f, dict) else f.path))
             original = (f.get("orig_name") if isinstance(f, dict) else getattr(f, "orig_name", None)) or src.name
@@ -484,23 +486,54 @@ class NewsdeskPage:
                 target = (self.uploads / name).resolve()
                 if target.parent != self.uploads.resolve():
                     raise ArticleError("the file name is not allowed")
-                if target.is_symlink() or target.exists():
-                    target.unlink()  # a new upload under the same name is a new version of that article
+                if target.is_file() and not target.is_symlink() and target not in copied:
+                    # A new version of an earlier upload; the earlier one comes back if the new one is rejected.
+                    aside = target.with_name(f".{target.name}.earlier")  # hidden: no ingest reads it
+                    os.replace(target, aside)
+                    earlier[target] = aside
+                elif target.is_symlink() or target.exists():
+                    target.unlink()
                 shutil.copyfile(src, target)
-                copied.append(target)
+                if target not in copied:
+                    copied.append(target)
             except ArticleError as exc:
                 refused.append((str(original), str(exc)))
             except OSError as exc:
                 refused.append((str(original), f"cannot store the upload: {exc.strerror or exc}"))
-        return copied, refused
+        return copied, refused, earlier
 
     def ingest_uploads(self, files: Sequence[Any], progress: gr.Progress | None = None) -> IngestReport:
-        copied, refused = self.store_uploads(files)
+        copied, refused, earlier = self.store_uploads(files)
         report = IngestReport()
-        if copied:
-            report = self.qa.ingest(copied, progress=self._progress(progress, "Indexing uploads"))
+        try:
+            if copied:
+                report = self.qa.ingest(copied, progress=self._progress(progress, "Indexing uploads"))
+            self.drop_rejected_uploads(report, earlier)
+        finally:
+            for aside in earlier.values():  # the new versions were accepted (or the ingest did not run)
+                aside.unlink(missing_ok=True)
         report.failed = refused + report.failed
         return report
+
+    def drop_rejected_uploads(self, report: IngestReport, earlier: dict[Path, Path] | None = None) -> None:
+        """An upload the ingest rejected (empty, binary...) is not kept, or every "Update index" would report it
+        again: its earlier version comes back if it replaced one, else the file is deleted (unless articles are
+        indexed from it). The report says which."""
+        earlier = earlier if earlier is not None else {}
+        uploads = self.uploads.resolve()
+        for i, (path, reason) in enumerate(report.failed):
+            file = Path(path)
+            if file.parent != uploads:
+                continue
+            if file in earlier:
+                os.replace(earlier.pop(file), file)
+                note = "the upload was not kept; the earlier upload of this name stays"
+            elif file.is_file() and not file.is_symlink() and not self.qa.store.articles_from(str(file)):
+                file.unlink()
+                note = "the upload was removed"
+            else:
+                continue
+            report.failed[i] = (path, f"{reason}; {note}")
 
     def upload(self, files: list[str] | None, query: str | None, progress=gr.Progress()) -> tuple:
         if not files:
@@ -540,8 +573,13 @@ class NewsdeskPage:
         if not folders:
             return (render_message("None of the watched folders exists yet.", "info"), *self.library_outputs(query))
         _start(progress, None, "Looking for changes")
-        return self._library_change(
-            lambda: self.qa.ingest(folders, progress=self._progress(progress, "Updating")), "Index updated", query)
+
+        def update() -> IngestReport:
+            report = self.qa.ingest(folders, progress=self._progress(progress, "Updating"))
+            self.drop_rejected_uploads(report)  # e.g. left there by an earlier version of this page
+            return report
+
+        return self._library_change(update, "Index updated", query)
 
     def index_samples(self, query: str | None, progress=gr.Progress()) -> tuple:
         samples = Path(self.qa.settings.samples_dir)

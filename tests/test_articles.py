@@ -111,3 +111,14 @@ def test_records_left_out_of_a_json_file_are_listed_with_where_and_why(tmp_path,
     parsed = read_articles(tmp_path / name)
     assert [a.title for a in parsed.articles] == ["Mill closes"] * (content.count(_GOOD))
     assert [(where.replace(str(tmp_path) + "/", ""), why) for where, why in parsed.skipped] == skipped
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ('{"title": "x', "malformed JSON: Unterminated string starting at line 1, column 11"),
+    ('{"title": ', "malformed JSON: Expecting value at line 1, column 11"),
+    ('[\n  {"title": "x"}\n  {"title": "y"}\n]', "malformed JSON: Expecting ',' delimiter at line 3, column 3"),
+])
+def test_malformed_json_says_what_and_where_once(raw, reason):
+    with pytest.raises(ArticleError) as caught:
+        parse_json(raw)
+    assert str(caught.value) == reason

@@ -12,10 +12,16 @@ gradio_client = pytest.importorskip("gradio_client")
 
 
 @pytest.fixture(scope="module")
-def client(sample_index_dir, embedder, tmp_path_factory):
-    app, url, _, _ = start_page(sample_index_dir, embedder, tmp_path_factory.mktemp("ui-api"))
-    yield gradio_client.Client(url, verbose=False)
+def served(sample_index_dir, embedder, tmp_path_factory):
+    """(client, the page's Assistant, its index folder)."""
+    app, url, qa, index = start_page(sample_index_dir, embedder, tmp_path_factory.mktemp("ui-api"))
+    yield gradio_client.Client(url, verbose=False), qa, index
     app.close()
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    return served[0]
 
 
 def test_endpoints_are_listed(client):
@@ -88,3 +94,52 @@ def test_ingest_reports_a_bad_line_of_a_jsonl_and_indexes_the_good_ones(client, 
         ("wires.jsonl:2", "not valid JSON: Expecting property name enclosed in double quotes at column 2")]
     added = [a["doc_id"] for a in client.predict(api_name="/articles") if a["title"].startswith(("Tarrow", "Kelvale"))]
     assert len(added) == 2 and client.predict(doc_ids=added, api_name="/remove")["removed"] == 2
+
+
+def _upload(client, folder, files: dict[str, bytes]) -> dict:
+    paths = []
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        paths.append(gradio_client.handle_file(str(folder / name)))
+    return client.predict(files=paths, text="", title="", api_name="/ingest")
+
+
+def _remove_titled(client, prefix: str) -> None:
+    ids = [a["doc_id"] for a in client.predict(api_name="/articles") if a["title"].startswith(prefix)]
+    client.predict(doc_ids=ids, api_name="/remove")
+
+
+GOOD_UPLOAD = b"Ossington quarry reopens\n\nThe Ossington quarry reopened on Friday, employing 85 people.\n"
+
+
+@pytest.mark.parametrize("rejected, reason", [
+    (b"", "the file is empty; the upload was removed"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "this is a binary file, not text (a PDF, image or archive?); "
+                                                 "the upload was removed"),
+])
+def test_a_rejected_upload_is_not_kept_and_the_good_one_is(served, tmp_path, rejected, reason):
+    client, qa, index = served
+    report = _upload(client, tmp_path, {"quarry.txt": GOOD_UPLOAD, "bad.txt": rejected})
+    try:
+        assert report["added"] == 1
+        assert [(f["file"].rsplit("/", 1)[-1], f["reason"]) for f in report["failed"]] == [("bad.txt", reason)]
+        assert sorted(p.name for p in (index / "uploads").iterdir()) == ["quarry.txt"]
+        assert not qa.ingest([index / "uploads"]).failed  # what "Update index" reads: nothing to report again
+    finally:
+        _remove_titled(client, "Ossington")
+
+
+def test_a_rejected_new_version_of_an_upload_keeps_the_earlier_one(served, tmp_path):
+    client, qa, index = served
+    assert _upload(client, tmp_path, {"quarry.txt": GOOD_UPLOAD})["added"] == 1
+    try:
+        report = _upload(client, tmp_path, {"quarry.txt": b"  \n"})
+        assert [f["reason"] for f in report["failed"]] == [
+            "the file is empty; the upload was not kept; the earlier upload of this name stays"]
+        assert sorted(p.name for p in (index / "uploads").iterdir()) == ["quarry.txt"]
+        assert (index / "uploads" / "quarry.txt").read_bytes() == GOOD_UPLOAD
+        again = qa.ingest([index / "uploads"])
+        assert (again.unchanged, again.removed, again.failed) == (1, 0, [])
+        assert any(a["title"].startswith("Ossington") for a in client.predict(api_name="/articles"))
+    finally:
+        _remove_titled(client, "Ossington")
