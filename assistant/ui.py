@@ -26,7 +26,7 @@ import gradio as gr  # noqa: E402
 
 from .articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
 from .assistant import Assistant  # noqa: E402
-from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError  # noqa: E402
+from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError, QuestionError  # noqa: E402
 from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
 from .types import Answer, ArticleInfo, Citation, IngestReport, Passage  # noqa: E402
 
@@ -635,11 +635,15 @@ class NewsdeskPage:
         """Answer a question from the indexed articles. history: [[question, answer_text], ...] oldest first.
         Returns {question, text, citations: [{number, title, source, url, quote, sentences, ...}], abstained,
         note, backend, seconds, related}."""
-        pairs = [(str(h[0]), str(h[1])) for h in (history or []) if len(h) >= 2]
         try:
-            return self._answer(self.qa.ask(question, pairs, top_k=top_k or None))
+            question, pairs, top_k = ask_arguments(question, history, top_k)
+            return self._answer(self.qa.ask(question, pairs, top_k=top_k))
         except NewsdeskError as exc:
             raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
+        except Exception as exc:  # the edge: log it, say it, keep serving
+            log.exception("/ask failed")
+            raise gr.Error(f"Answering failed ({type(exc).__name__}). The details are in the server log.",
+                           print_exception=False) from None
 
     def api_ingest(self, files: list[gr.FileData] | None = None, text: str = "", title: str = "") -> dict:
         """Add uploaded files (.txt .md .html .json .jsonl; stored in <index>/uploads) and/or one pasted
@@ -672,6 +676,50 @@ class NewsdeskPage:
                 return report_dict(self.remove_articles(doc_ids))
         except NewsdeskError as exc:
             raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
+
+
+def _top_k_bounds() -> tuple[int, int]:
+    """The passages per answer a request may ask for: what NEWSDESK_TOP_K accepts."""
+    from .settings import Settings
+
+    meta = Settings.model_fields["top_k"].metadata  # pydantic's Ge(1), Le(50)
+    return (next(m.ge for m in meta if getattr(m, "ge", None) is not None),
+            next(m.le for m in meta if getattr(m, "le", None) is not None))
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def ask_arguments(question: object, history: object, top_k: object) -> tuple[str, list[tuple[str, str]], int | None]:
+    """`/ask`'s arguments checked, as (question, [(question, answer), ...], top_k or None); a QuestionError says
+    what is wrong with one. The API takes JSON from anyone: a number for the question, a dict for a history turn
+    or 10**20 passages must get a readable refusal, not a traceback."""
+    if question is None:
+        question = ""
+    if not isinstance(question, str):
+        raise QuestionError(f"question must be text, e.g. \"What did Lei Jun say about chips?\"; "
+                            f"got {_shown(question)}.")
+    pairs: list[tuple[str, str]] = []
+    if history is not None:
+        if not isinstance(history, (list, tuple)):
+            raise QuestionError(f"history must be a list of [question, answer] pairs, oldest first; "
+                                f"got {_shown(history)}.")
+        for n, turn in enumerate(history, 1):
+            if not (isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, str) for t in turn)):
+                raise QuestionError(f"history must be a list of [question, answer] pairs of text, oldest first; "
+                                    f"turn {n} is {_shown(turn)}.")
+            pairs.append((turn[0], turn[1]))
+    if top_k is None:
+        return question, pairs, None
+    low, high = _top_k_bounds()
+    whole = top_k if isinstance(top_k, int) and not isinstance(top_k, bool) else (
+        int(top_k) if isinstance(top_k, float) and top_k.is_integer() else None)
+    if whole is None or not low <= whole <= high:
+        raise QuestionError(f"top_k (passages per answer) must be a whole number from {low} to {high}, or left out "
+                            f"for the default; got {_shown(top_k)}.")
+    return question, pairs, whole
 
 
 def _start(progress: gr.Progress | None, total: int | None, message: str) -> None:

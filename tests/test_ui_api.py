@@ -143,3 +143,27 @@ def test_a_rejected_new_version_of_an_upload_keeps_the_earlier_one(served, tmp_p
         assert any(a["title"].startswith("Ossington") for a in client.predict(api_name="/articles"))
     finally:
         _remove_titled(client, "Ossington")
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"question": 123}, "question must be text"),
+    ({"question": ["What did Lei Jun say?"]}, "question must be text"),
+    ({"history": [{"q": "x"}]}, r"history must be a list of \[question, answer\] pairs of text, oldest first; turn 1"),
+    ({"history": [["only a question"]]}, r"history must be .* turn 1 is \['only a question'\]"),
+    ({"history": "What did he say?"}, r"history must be a list of \[question, answer\] pairs"),
+    ({"top_k": "abc"}, r"top_k \(passages per answer\) must be a whole number from 1 to 50.*got 'abc'"),
+    ({"top_k": -1}, "top_k .* must be a whole number from 1 to 50"),
+    ({"top_k": 0}, "top_k .* must be a whole number from 1 to 50"),
+    ({"top_k": 10**20}, "top_k .* must be a whole number from 1 to 50"),
+    ({"top_k": 2.5}, "top_k .* must be a whole number from 1 to 50"),
+])
+def test_malformed_ask_arguments_get_a_readable_error_and_no_traceback(client, capfd, arguments, message):
+    arguments = {"question": "What did Lei Jun say about chips?", **arguments}
+    with pytest.raises(Exception, match=message):
+        client.predict(**arguments, api_name="/ask")
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("top_k", [1, 50, 4.0])
+def test_ask_takes_top_k_within_the_settings_bounds(client, top_k):
+    assert "[1]" in client.predict(question="What did Lei Jun say about chips?", top_k=top_k, api_name="/ask")["text"]
