@@ -108,8 +108,23 @@ def too_large(size: int, max_bytes: int) -> str:
             f"raise the limit with NEWSDESK_MAX_FILE_MB (e.g. NEWSDESK_MAX_FILE_MB={math.ceil(size / 1e6)})")
 
 
+@dataclass
+class ParsedFile:
+    """The articles of one file, and the records in it that were left out, as (where, reason):
+    ("feed.jsonl:3", "not valid JSON: ...") for a line of a .jsonl, ("feed.json (record 2)", ...) for a .json list."""
+
+    articles: list[Article]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped_records: set[int] = field(default_factory=set)  # their `Article.record` numbers
+
+
 def parse_file(path: Path, max_bytes: int | None = None) -> list[Article]:
     """All articles in one file; raises ArticleError with a plain reason when there are none."""
+    return read_articles(path, max_bytes).articles
+
+
+def read_articles(path: Path, max_bytes: int | None = None) -> ParsedFile:
+    """`parse_file`, also saying which records of a .json or .jsonl file were left out and why."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise ArticleError(f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
@@ -126,12 +141,16 @@ def parse_file(path: Path, max_bytes: int | None = None) -> list[Article]:
     text = decode_bytes(data)
     where = str(path)
     if suffix in (".html", ".htm"):
-        return [parse_html(text, path=where)]
+        return ParsedFile([parse_html(text, path=where)])
     if suffix == ".json":
-        return parse_json(text, path=where)
+        return _parsed(*_json_records(text, where))
     if suffix == ".jsonl":
-        return parse_jsonl(text, path=where)
-    return [parse_text(text, path=where)]
+        return _parsed(*_jsonl_records(text, where))
+    return ParsedFile([parse_text(text, path=where)])
+
+
+def _parsed(articles: list[Article], skipped: list[tuple[int, str, str]]) -> ParsedFile:
+    return ParsedFile(articles, [(where, why) for _, where, why in skipped], {record for record, _, _ in skipped})
 
 
 def parse_text(raw: str, path: str = "", url: str = "") -> Article:
@@ -195,27 +214,38 @@ def parse_html(html: str, path: str = "", url: str = "") -> Article:
 
 
 def parse_json(raw: str, path: str = "") -> list[Article]:
+    return _json_records(raw, path)[0]
+
+
+def parse_jsonl(raw: str, path: str = "") -> list[Article]:
+    """One article per line; broken lines are skipped when the others are good (`read_articles` lists them)."""
+    return _jsonl_records(raw, path)[0]
+
+
+def _json_records(raw: str, path: str) -> tuple[list[Article], list[tuple[int, str, str]]]:
+    """The articles, and the records left out as (record number, where, reason)."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ArticleError(f"malformed JSON: {exc.msg} at line {exc.lineno}") from exc
+        raise ArticleError(f"malformed JSON: {json_problem(exc)}") from exc
     records = data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise ArticleError("the JSON is not an article or a list of articles")
-    articles, reasons = [], []
+    articles, skipped, reasons = [], [], []
     for i, record in enumerate(records):
         try:
             articles.append(parse_record(record, path=path, record=i))
         except ArticleError as exc:
             reasons.append(f"record {i + 1}: {exc}")
+            skipped.append((i, f"{path} (record {i + 1})", str(exc)))
     if not articles:
         raise ArticleError(reasons[0] if len(reasons) == 1 else "no article records: " + "; ".join(reasons[:3]))
-    return articles
+    return articles, skipped
 
 
-def parse_jsonl(raw: str, path: str = "") -> list[Article]:
-    """One article per line; broken lines are skipped when the others are good."""
-    articles, reasons = [], []
+def _jsonl_records(raw: str, path: str) -> tuple[list[Article], list[tuple[int, str, str]]]:
+    """The articles, and the lines left out as (record number, where, reason); a line's record number is its index."""
+    articles, skipped, reasons = [], [], []
     for i, line in enumerate(raw.splitlines()):
         if not line.strip():
             continue
@@ -223,14 +253,23 @@ def parse_jsonl(raw: str, path: str = "") -> list[Article]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             reasons.append(f"line {i + 1}: malformed JSON ({exc.msg})")
+            skipped.append((i, f"{path}:{i + 1}", f"not valid JSON: {json_problem(exc, line_known=True)}"))
             continue
         try:
             articles.append(parse_record(record, path=path, record=i))
         except ArticleError as exc:
             reasons.append(f"line {i + 1}: {exc}")
+            skipped.append((i, f"{path}:{i + 1}", str(exc)))
     if not articles:
         raise ArticleError("no article records: " + "; ".join(reasons[:3]) if reasons else "the file has no records")
-    return articles
+    return articles, skipped
+
+
+def json_problem(exc: json.JSONDecodeError, line_known: bool = False) -> str:
+    """"Expecting value at line 1, column 5": the parser's words and where (its message may end in "at" already)."""
+    where = f"column {exc.colno}" if line_known else f"line {exc.lineno}, column {exc.colno}"
+    msg = exc.msg.rstrip()
+    return f"{msg} {where}" if msg.endswith(" at") else f"{msg} at {where}"
 
 
 def parse_record(obj: object, path: str = "", record: int = 0) -> Article:

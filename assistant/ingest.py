@@ -1,6 +1,7 @@
 """Syncing files with the index: diff by content hash, parse, chunk, embed, commit, remove; an IngestReport."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .articles import SUPPORTED_SUFFIXES, Article, parse_file, too_large
+from .articles import SUPPORTED_SUFFIXES, Article, read_articles, too_large
 from .chunking import chunk_text, embedding_text, split_sentences
 from .embedder import Embedder
 from .errors import ArticleError
@@ -61,7 +62,13 @@ def discover(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path]
             problems.append((str(raw), broken_link(path) if path.is_symlink() else "no such file or folder"))
             continue
         except OSError as exc:  # e.g. inside a folder this user may not enter
-            problems.append((str(raw), f"cannot read it: {os_reason(exc)}"))
+            if exc.errno == errno.ELOOP:  # a link in a loop: a file the ingest reports (once, if a folder has it too)
+                link = Path(os.path.abspath(path))
+                if str(link) not in seen:
+                    seen.add(str(link))
+                    files.append(link)
+            else:
+                problems.append((str(raw), f"cannot read it: {os_reason(exc)}"))
             continue
         path = path.resolve()
         if not path.is_dir():  # a file (or a pipe, device...: the ingest says why it is not read)
@@ -102,6 +109,15 @@ def broken_link(path: Path) -> str:
     except OSError:
         target = "?"
     return f"broken link: it points to {target}, which does not exist"
+
+
+def symlink_loop(path: Path) -> str:
+    """Why a link that leads back to itself (a.txt -> b.txt -> a.txt) is not read."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return f"symlink loop: it points to {target}, which leads back to it; point the link at a file or delete it"
 
 
 def dup_key(text: str) -> str:
@@ -213,8 +229,13 @@ class Ingestor:
         try:
             info = path.stat()
         except OSError as exc:
-            missing = isinstance(exc, FileNotFoundError) and path.is_symlink()
-            report.failed.append((where, broken_link(path) if missing else f"cannot read the file: {os_reason(exc)}"))
+            if exc.errno == errno.ELOOP:
+                reason = symlink_loop(path)
+            elif isinstance(exc, FileNotFoundError) and path.is_symlink():
+                reason = broken_link(path)
+            else:
+                reason = f"cannot read the file: {os_reason(exc)}"
+            report.failed.append((where, reason))
             return
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe" if stat.S_ISFIFO(info.st_mode) else \
@@ -234,14 +255,18 @@ class Ingestor:
             report.unchanged += len(before)
             return
         try:
-            articles = parse_file(path, max_bytes=self.max_file_bytes)
+            parsed = read_articles(path, max_bytes=self.max_file_bytes)
         except ArticleError as exc:
             report.failed.append((where, str(exc)))  # whatever was indexed from it before stays
             return
+        # Records left out of a .json/.jsonl ("feed.jsonl:3"), reported when the file is read; its good ones go in.
+        report.failed.extend(parsed.skipped)
+        articles = parsed.articles
         produced = {a.doc_id for a in articles}
         for article in articles:
             self._take_article(article, report, pending)
-        dropped = [a for a in before if a.doc_id not in produced]
+        # An article whose record is broken now keeps its indexed version, as a file that breaks does.
+        dropped = [a for a in before if a.doc_id not in produced and a.record_no not in parsed.skipped_records]
         self._remove(dropped, report)
         pending.files.append((where, data_hash, len(articles)))
 
@@ -299,8 +324,10 @@ UPLOADS = "uploads"  # the one folder inside an index that holds articles (the w
 
 def _index_data(path: Path, index_dir: Path) -> bool:
     """A file of the index's own (record, vectors, feeds.json), as opposed to an uploaded article."""
+    # os.path.realpath, not Path.resolve(): on Python 3.11 resolve() raises RuntimeError on a symlink loop, and a
+    # loop is one bad file to report, not the end of the ingest.
     try:
-        inside = path.resolve().relative_to(index_dir.resolve())
+        inside = Path(os.path.realpath(path)).relative_to(os.path.realpath(index_dir))
     except ValueError:
         return False
     return inside.parts[0] != UPLOADS

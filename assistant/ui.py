@@ -26,7 +26,7 @@ import gradio as gr  # noqa: E402
 
 from .articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
 from .assistant import Assistant  # noqa: E402
-from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError  # noqa: E402
+from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError, QuestionError  # noqa: E402
 from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
 from .types import Answer, ArticleInfo, Citation, IngestReport, Passage, Waiting  # noqa: E402
 
@@ -481,10 +481,12 @@ class NewsdeskPage:
         """(summary, *library_outputs) after one change of the library."""
         return (self._change(work, title)[0], *self.library_outputs(query))
 
-    def store_uploads(self, files: Sequence[Any]) -> tuple[list[Path], list[tuple[str, str]]]:
-        """Copy uploaded files into <index>/uploads under safe names; (copied, refused with reasons)."""
+    def store_uploads(self, files: Sequence[Any]) -> tuple[list[Path], list[tuple[str, str]], dict[Path, Path]]:
+        """Copy uploaded files into <index>/uploads under safe names: (copied, refused with reasons, earlier uploads
+        of the same names, moved aside to hidden files until the new ones are accepted)."""
         copied: list[Path] = []
         refused: list[tuple[str, str]] = []
+        earlier: dict[Path, Path] = {}
         for f in files or []:
             src = Path(f if isinstance(f, (str, os.PathLike)) else (f.get("path") if isinstance(f, dict) else f.path))
             original = (f.get("orig_name") if isinstance(f, dict) else getattr(f, "orig_name", None)) or src.name
@@ -497,23 +499,54 @@ class NewsdeskPage:
                 target = (self.uploads / name).resolve()
                 if target.parent != self.uploads.resolve():
                     raise ArticleError("the file name is not allowed")
-                if target.is_symlink() or target.exists():
-                    target.unlink()  # a new upload under the same name is a new version of that article
+                if target.is_file() and not target.is_symlink() and target not in copied:
+                    # A new version of an earlier upload; the earlier one comes back if the new one is rejected.
+                    aside = target.with_name(f".{target.name}.earlier")  # hidden: no ingest reads it
+                    os.replace(target, aside)
+                    earlier[target] = aside
+                elif target.is_symlink() or target.exists():
+                    target.unlink()
                 shutil.copyfile(src, target)
-                copied.append(target)
+                if target not in copied:
+                    copied.append(target)
             except ArticleError as exc:
                 refused.append((str(original), str(exc)))
             except OSError as exc:
                 refused.append((str(original), f"cannot store the upload: {exc.strerror or exc}"))
-        return copied, refused
+        return copied, refused, earlier
 
     def ingest_uploads(self, files: Sequence[Any], progress: gr.Progress | None = None) -> IngestReport:
-        copied, refused = self.store_uploads(files)
+        copied, refused, earlier = self.store_uploads(files)
         report = IngestReport()
-        if copied:
-            report = self.qa.ingest(copied, progress=self._progress(progress, "Indexing uploads"))
+        try:
+            if copied:
+                report = self.qa.ingest(copied, progress=self._progress(progress, "Indexing uploads"))
+            self.drop_rejected_uploads(report, earlier)
+        finally:
+            for aside in earlier.values():  # the new versions were accepted (or the ingest did not run)
+                aside.unlink(missing_ok=True)
         report.failed = refused + report.failed
         return report
+
+    def drop_rejected_uploads(self, report: IngestReport, earlier: dict[Path, Path] | None = None) -> None:
+        """An upload the ingest rejected (empty, binary...) is not kept, or every "Update index" would report it
+        again: its earlier version comes back if it replaced one, else the file is deleted (unless articles are
+        indexed from it). The report says which."""
+        earlier = earlier if earlier is not None else {}
+        uploads = self.uploads.resolve()
+        for i, (path, reason) in enumerate(report.failed):
+            file = Path(path)
+            if file.parent != uploads:
+                continue
+            if file in earlier:
+                os.replace(earlier.pop(file), file)
+                note = "the upload was not kept; the earlier upload of this name stays"
+            elif file.is_file() and not file.is_symlink() and not self.qa.store.articles_from(str(file)):
+                file.unlink()
+                note = "the upload was removed"
+            else:
+                continue
+            report.failed[i] = (path, f"{reason}; {note}")
 
     def upload(self, files: list[str] | None, query: str | None, progress=gr.Progress()) -> tuple:
         if not files:
@@ -553,8 +586,13 @@ class NewsdeskPage:
         if not folders:
             return (render_message("None of the watched folders exists yet.", "info"), *self.library_outputs(query))
         _start(progress, None, "Looking for changes")
-        return self._library_change(
-            lambda: self.qa.ingest(folders, progress=self._progress(progress, "Updating")), "Index updated", query)
+
+        def update() -> IngestReport:
+            report = self.qa.ingest(folders, progress=self._progress(progress, "Updating"))
+            self.drop_rejected_uploads(report)  # e.g. left there by an earlier version of this page
+            return report
+
+        return self._library_change(update, "Index updated", query)
 
     def index_samples(self, query: str | None, progress=gr.Progress()) -> tuple:
         samples = Path(self.qa.settings.samples_dir)
@@ -610,11 +648,15 @@ class NewsdeskPage:
         """Answer a question from the indexed articles. history: [[question, answer_text], ...] oldest first.
         Returns {question, text, citations: [{number, title, source, url, quote, sentences, ...}], abstained,
         note, backend, seconds, related}."""
-        pairs = [(str(h[0]), str(h[1])) for h in (history or []) if len(h) >= 2]
         try:
-            return self._answer(self.qa.ask(question, pairs, top_k=top_k or None))
+            question, pairs, top_k = ask_arguments(question, history, top_k)
+            return self._answer(self.qa.ask(question, pairs, top_k=top_k))
         except NewsdeskError as exc:
             raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
+        except Exception as exc:  # the edge: log it, say it, keep serving
+            log.exception("/ask failed")
+            raise gr.Error(f"Answering failed ({type(exc).__name__}). The details are in the server log.",
+                           print_exception=False) from None
 
     def api_ingest(self, files: list[gr.FileData] | None = None, text: str = "", title: str = "") -> dict:
         """Add uploaded files (.txt .md .html .json .jsonl; stored in <index>/uploads) and/or one pasted
@@ -647,6 +689,50 @@ class NewsdeskPage:
                 return report_dict(self.remove_articles(doc_ids))
         except NewsdeskError as exc:
             raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
+
+
+def _top_k_bounds() -> tuple[int, int]:
+    """The passages per answer a request may ask for: what NEWSDESK_TOP_K accepts."""
+    from .settings import Settings
+
+    meta = Settings.model_fields["top_k"].metadata  # pydantic's Ge(1), Le(50)
+    return (next(m.ge for m in meta if getattr(m, "ge", None) is not None),
+            next(m.le for m in meta if getattr(m, "le", None) is not None))
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def ask_arguments(question: object, history: object, top_k: object) -> tuple[str, list[tuple[str, str]], int | None]:
+    """`/ask`'s arguments checked, as (question, [(question, answer), ...], top_k or None); a QuestionError says
+    what is wrong with one. The API takes JSON from anyone: a number for the question, a dict for a history turn
+    or 10**20 passages must get a readable refusal, not a traceback."""
+    if question is None:
+        question = ""
+    if not isinstance(question, str):
+        raise QuestionError(f"question must be text, e.g. \"What did Lei Jun say about chips?\"; "
+                            f"got {_shown(question)}.")
+    pairs: list[tuple[str, str]] = []
+    if history is not None:
+        if not isinstance(history, (list, tuple)):
+            raise QuestionError(f"history must be a list of [question, answer] pairs, oldest first; "
+                                f"got {_shown(history)}.")
+        for n, turn in enumerate(history, 1):
+            if not (isinstance(turn, (list, tuple)) and len(turn) == 2 and all(isinstance(t, str) for t in turn)):
+                raise QuestionError(f"history must be a list of [question, answer] pairs of text, oldest first; "
+                                    f"turn {n} is {_shown(turn)}.")
+            pairs.append((turn[0], turn[1]))
+    if top_k is None:
+        return question, pairs, None
+    low, high = _top_k_bounds()
+    whole = top_k if isinstance(top_k, int) and not isinstance(top_k, bool) else (
+        int(top_k) if isinstance(top_k, float) and top_k.is_integer() else None)
+    if whole is None or not low <= whole <= high:
+        raise QuestionError(f"top_k (passages per answer) must be a whole number from {low} to {high}, or left out "
+                            f"for the default; got {_shown(top_k)}.")
+    return question, pairs, whole
 
 
 def _start(progress: gr.Progress | None, total: int | None, message: str) -> None:

@@ -62,7 +62,8 @@ class Watcher:
         if not folders:
             raise NewsdeskError("Name at least one folder to watch.")
         self.assistant = assistant
-        self.folders = tuple(Path(f).expanduser().resolve() for f in folders)
+        # realpath, not resolve(): a folder that is a symlink loop is refused by start(), not a RuntimeError here
+        self.folders = tuple(Path(os.path.realpath(Path(f).expanduser())) for f in folders)
         self.debounce = max(0.0, debounce)
         self.reconcile_every = reconcile_every if reconcile_every and reconcile_every > 0 else math.inf
         # Under a steady stream of writes the folder never goes quiet; do not wait for ever.

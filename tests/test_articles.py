@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from assistant.articles import Article, canonical_url, decode_bytes, parse_file, parse_html, parse_json, parse_jsonl, parse_text
+from assistant.articles import (Article, canonical_url, decode_bytes, parse_file, parse_html, parse_json, parse_jsonl,
+                                parse_text, read_articles)
 from assistant.errors import ArticleError
 
 
@@ -91,3 +92,33 @@ def test_parse_file_reports_unsupported_and_oversized(tmp_path):
     big.write_text("Headline\n\n" + "word " * 1000)
     with pytest.raises(ArticleError, match="limit"):
         parse_file(big, max_bytes=100)
+
+
+_GOOD = '{"title": "Mill closes", "text": "The old mill in Tarrow closed for good."}'
+_NO_TEXT = "no article text (expected one of the keys text, content, body, article, story)"
+
+
+@pytest.mark.parametrize("name, content, skipped", [
+    ("feed.jsonl", f"{_GOOD}\n{{oops\n{_GOOD}\n",
+     [("feed.jsonl:2", "not valid JSON: Expecting property name enclosed in double quotes at column 2")]),
+    ("feed.jsonl", f"{_GOOD}\n\n[1, 2]\n", [("feed.jsonl:3", "not a JSON object with a title and text")]),
+    ("feed.jsonl", f'{_GOOD}\n{{"title": "No body"}}\n', [("feed.jsonl:2", _NO_TEXT)]),
+    ("feed.json", f'[{_GOOD}, {{"title": "No body"}}, {_GOOD}]', [("feed.json (record 2)", _NO_TEXT)]),
+    ("feed.jsonl", f"{_GOOD}\n{_GOOD}\n", []),
+])
+def test_records_left_out_of_a_json_file_are_listed_with_where_and_why(tmp_path, name, content, skipped):
+    (tmp_path / name).write_text(content)
+    parsed = read_articles(tmp_path / name)
+    assert [a.title for a in parsed.articles] == ["Mill closes"] * (content.count(_GOOD))
+    assert [(where.replace(str(tmp_path) + "/", ""), why) for where, why in parsed.skipped] == skipped
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ('{"title": "x', "malformed JSON: Unterminated string starting at line 1, column 11"),
+    ('{"title": ', "malformed JSON: Expecting value at line 1, column 11"),
+    ('[\n  {"title": "x"}\n  {"title": "y"}\n]', "malformed JSON: Expecting ',' delimiter at line 3, column 3"),
+])
+def test_malformed_json_says_what_and_where_once(raw, reason):
+    with pytest.raises(ArticleError) as caught:
+        parse_json(raw)
+    assert str(caught.value) == reason

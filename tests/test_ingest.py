@@ -68,7 +68,8 @@ def test_broken_files_are_reported_and_the_rest_goes_in(embedder, tmp_path):
     report = qa.ingest([folder, tmp_path / "missing-folder"])
     assert report.added == 2
     failed = dict(report.failed)
-    assert set(map(lambda p: p.rsplit("/", 1)[-1], failed)) == {"empty.txt", "image.txt", "bad.json", "missing-folder"}
+    assert set(map(lambda p: p.rsplit("/", 1)[-1], failed)) == {"empty.txt", "image.txt", "bad.json", "missing-folder",
+                                                                "notes.jsonl:2"}
     assert "empty" in failed[str(folder / "empty.txt")]
     assert "binary" in failed[str(folder / "image.txt")]
     assert "malformed JSON" in failed[str(folder / "bad.json")]
@@ -167,3 +168,40 @@ def test_chunk_texts_stay_out_of_chroma_unless_asked(embedder, tmp_path, monkeyp
     kept.ingest([folder])
     [text] = kept.store.collection.get(include=["documents"])["documents"]
     assert "Corra dam opened on Monday" in text
+
+
+@pytest.mark.parametrize("links, named, looping", [
+    ({"a.txt": "b.txt", "b.txt": "a.txt"}, [], ["a.txt", "b.txt"]),  # two links to each other, found in the folder
+    ({"self.txt": "self.txt"}, [], ["self.txt"]),  # a link to itself
+    ({"a.txt": "b.txt", "b.txt": "a.txt"}, ["a.txt"], ["a.txt", "b.txt"]),  # the link named as well: reported once
+])
+def test_a_symlink_loop_is_one_failed_file_and_the_rest_is_indexed(embedder, tmp_path, links, named, looping):
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Harbour reopens\n\nThe harbour in Brenmouth reopened on Monday after repairs.")
+    for name, target in links.items():
+        (folder / name).symlink_to(target)
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    report = qa.ingest([*(folder / n for n in named), folder])
+    assert report.added == 1 and [a.title for a in qa.articles()] == ["Harbour reopens"]
+    assert sorted(p.rsplit("/", 1)[-1] for p, _ in report.failed) == looping
+    assert all(reason.startswith("symlink loop: it points to ") for _, reason in report.failed), report.failed
+
+
+def test_a_bad_line_of_a_jsonl_is_reported_by_line_and_keeps_what_it_indexed_before(embedder, tmp_path):
+    feed = tmp_path / "desk" / "feed.jsonl"
+    feed.parent.mkdir()
+    lines = ['{"title": "Mill closes", "text": "The old mill in Tarrow closed for good on Friday."}',
+             '{"title": "Pier reopens", "text": "The Wexley pier reopened on Sunday after repairs."}',
+             '{"title": "Ferry returns", "text": "The Kelvale ferry returned to service on Monday."}']
+    feed.write_text("\n".join(lines) + "\n")
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    assert qa.ingest([feed.parent]).added == 3
+
+    lines[1] = '{"title": "Pier reopens", "text": "The Wexley pier'  # cut short while being written
+    lines.append('{"title": "Bridge opens", "text": "The Corra bridge opened to traffic on Tuesday."}')
+    feed.write_text("\n".join(lines) + "\n")
+    report = qa.ingest([feed.parent])
+    assert report.failed == [(f"{feed}:2", "not valid JSON: Unterminated string starting at column 35")]
+    assert (report.added, report.removed, report.unchanged) == (1, 0, 2)
+    assert sorted(a.title for a in qa.articles()) == ["Bridge opens", "Ferry returns", "Mill closes", "Pier reopens"]

@@ -122,6 +122,23 @@ def test_update_index_reingests_watched_folders(fresh_copy, embedder, tmp_path):
     assert "<b>1</b> removed" in summary and "Marlow" not in library
 
 
+def test_update_index_removes_rejected_uploads_left_by_an_earlier_page(fresh_copy, embedder):
+    """Uploads the page kept before it removed rejected ones: "Update index" reports each once and removes it."""
+    from assistant import Assistant
+    from assistant.ui import NewsdeskPage
+
+    uploads = fresh_copy / "uploads"
+    uploads.mkdir()
+    (uploads / "empty.txt").write_text("")
+    (uploads / "story.txt").write_text("Marlow ferry fares frozen\n\nThe Marlow ferry keeps its fares at 3 dollars.\n")
+    page = NewsdeskPage(Assistant(index_dir=fresh_copy, embedder=embedder, backend="extractive"))
+    summary, *_ = page.update_index("", progress=None)
+    assert "<b>1</b> added" in summary and "empty.txt: the file is empty; the upload was removed" in summary
+    assert sorted(p.name for p in uploads.iterdir()) == ["story.txt"]
+    summary, *_ = page.update_index("", progress=None)
+    assert "<b>0</b> failed" in summary
+
+
 def test_app_reads_host_and_port_from_the_environment(monkeypatch):
     import app
     from assistant.settings import Settings

@@ -171,3 +171,23 @@ def test_watch_command_keeps_the_index_in_step_with_a_folder(embedder, tmp_path)
     qa = Assistant(index_dir=index, embedder=embedder, backend="extractive")
     answer = qa.ask("Which lane will the Kelvale bridge repairs close?")
     assert answer.citations and answer.citations[0].source == str(folder / "bridge-repairs.md")
+
+
+def test_a_symlink_loop_in_a_watched_folder_is_reported_and_the_rest_indexed(embedder, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "weir.txt").write_text(story("The Brisk weir is mended", "Engineers mended the Brisk weir in May."))
+    (folder / "a.txt").symlink_to("b.txt")
+    (folder / "b.txt").symlink_to("a.txt")
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    reports = []
+    watcher = Watcher(qa, [folder], debounce=0.1, reconcile_every=0, on_report=reports.append,
+                      observer_factory=DeafObserver).start()
+    try:
+        wait_for(lambda: reports, timeout=60)  # the start-up pass
+        status = watcher.status()
+    finally:
+        watcher.stop()
+    assert reports[0].added == 1 and [a.title for a in qa.articles()] == ["The Brisk weir is mended"]
+    assert sorted(Path(p).name for p, _ in reports[0].failed) == ["a.txt", "b.txt"]
+    assert "symlink loop" in status.last_error and "unexpected" not in status.last_error
