@@ -86,3 +86,19 @@ class Settings(BaseSettings):
         if self.backend == "auto":
             return "openai" if self.llm_configured else "extractive"
         return self.backend
+
+
+def redact_url(url: str | None) -> str:
+    """A base URL without credentials or query string, safe to show (pages, notes, error messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparseable URL)"
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

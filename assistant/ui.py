@@ -17,7 +17,7 @@ import time
 import unicodedata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 # Before gradio is imported: no usage analytics and no version check leave the machine.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -28,6 +28,7 @@ from .articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
 from .assistant import Assistant  # noqa: E402
 from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError, QuestionError  # noqa: E402
 from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
+from .settings import redact_url  # noqa: E402,F401  (the one credential scrubber; tests import it from here too)
 from .types import Answer, ArticleInfo, Citation, IngestReport, Passage, Waiting  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -313,20 +314,6 @@ def render_library(articles: Sequence[ArticleInfo], query: str | None = "") -> s
 def article_choices(articles: Sequence[ArticleInfo]) -> list[tuple[str, str]]:
     return [(f"{_shorten(a.title, 80)} — {source_label(a.source)}", a.doc_id)
             for a in sorted(articles, key=lambda a: a.title.lower())]
-
-
-def redact_url(url: str | None) -> str:
-    """A base URL without credentials or query string, safe to show."""
-    if not url:
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unparseable URL)"
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def safe_upload_name(name: str) -> str:
@@ -622,6 +609,11 @@ class NewsdeskPage:
             ("Model", s.model if self.qa.backend == "openai" else "—"),
             ("LLM server", redact_url(s.openai_base_url) or ("OpenAI" if self.qa.backend == "openai" else "—")),
             ("API key", "set (hidden)" if s.openai_api_key else "not set"),
+            ("LLM time limit", f"{s.llm_timeout:g} s per answer, {s.llm_max_retries} retries included "
+                               "(NEWSDESK_LLM_TIMEOUT, NEWSDESK_LLM_MAX_RETRIES)"),
+            ("LLM answer cap", f"{s.llm_max_tokens} tokens (NEWSDESK_LLM_MAX_TOKENS)"),
+            ("LLM context", f"{s.llm_context} tokens; lower-ranked passages are left out to fit "
+                            "(NEWSDESK_LLM_CONTEXT)"),
             ("Embeddings", embedder),
             ("Store", store),
             ("Index folder", str(self.qa.index_dir)),
@@ -830,7 +822,8 @@ def build_app(assistant: Assistant, watch: Sequence[str | Path] = (), watch_samp
                                           info="How many retrieved passages the answerer reads.",
                                           elem_id="nd-topk")
                         gr.HTML('<p class="nd-muted">LLM settings come from the environment (OPENAI_API_KEY, '
-                                "OPENAI_BASE_URL, NEWSDESK_MODEL, NEWSDESK_BACKEND); restart to change them.</p>")
+                                "OPENAI_BASE_URL, NEWSDESK_MODEL, NEWSDESK_BACKEND, NEWSDESK_LLM_TIMEOUT, "
+                                "NEWSDESK_LLM_MAX_TOKENS, NEWSDESK_LLM_CONTEXT); restart to change them.</p>")
 
         # -- wiring: the API endpoints first (they own their names), then the page's private events ---------------
         gr.api(page.api_ask, api_name="ask", concurrency_limit=2)

@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 from ..chunking import count_tokens, split_sentences
 from ..errors import LLMError
 from ..prompts import render
+from ..settings import redact_url
 from ..types import Passage, Waiting
 from .citations import NOT_FOUND
 
@@ -236,7 +237,7 @@ class OpenAIChat:
                  client=None):
         self.model = model
         self.base_url = base_url or "https://api.openai.com/v1"
-        self.shown_url = without_credentials(self.base_url)  # for messages: never echo user:password@
+        self.shown_url = redact_url(self.base_url)  # for messages: never echo user:password@
         self.max_retries = max_retries
         self._api_key = api_key
         self._client = client
@@ -277,15 +278,6 @@ class OpenAIChat:
 
     def _errors(self, timeout: float):
         return _translate_errors(self.shown_url, self.model, timeout)
-
-
-def without_credentials(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 class _translate_errors:
