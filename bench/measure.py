@@ -44,6 +44,8 @@ def latencies(fn: Callable[[str], object], questions: Sequence[str]) -> tuple[li
 def model_throughput(embedder, texts: Sequence[str]) -> float:
     """Word pieces per second of the bare model on fixed texts (assistant.embedder.Embedder.embed_counted):
     how fast this machine is right now, so that pipeline figures taken minutes apart can be compared."""
+    if not texts:
+        raise ValueError("no calibration texts: the parent process must give the workers some (bench/inputs.py)")
     started = time.perf_counter()
     _, read = embedder.embed_counted(list(texts))
     return read / (time.perf_counter() - started)
