@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import BENCH_DIR, DEFAULT_SHARED, OFFLINE_ENV, RESULTS_DIR, ROOT
 from .inputs import InputError
-from .measure import run_timed
+from .measure import cpu_info, describe_cpu, run_timed
 
 for _key, _value in OFFLINE_ENV.items():
     os.environ.setdefault(_key, _value)
@@ -170,7 +170,7 @@ def _meta(args) -> dict:
     commit = git("rev-parse", "--short", "HEAD").strip()
     dirty = git("status", "--porcelain", "--", "assistant").split("\n")
     return {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": sys.argv,
-            "bench_dir": str(BENCH_DIR), "cpus": os.cpu_count(), "load_avg_start": os.getloadavg(),
+            "bench_dir": str(BENCH_DIR), "cpus": os.cpu_count(), "cpu": cpu_info(), "load_avg_start": os.getloadavg(),
             "python": platform.python_version(),
             "commit": commit or None, "assistant_changes_not_committed": [l[3:] for l in dirty if l.strip()],
             "packages": {d: version(d) for d in ("chromadb", "llama-index-core", "llama-index-vector-stores-chroma",
@@ -204,6 +204,15 @@ def _announce(inputs) -> None:
 def _spread(items: list, n: int) -> list:
     step = len(items) / max(1, min(n, len(items)))
     return [items[int(i * step)] for i in range(min(n, len(items)))]
+
+
+def precision_line(result: dict) -> str:
+    """The CPU's features and the embedding precision each pipeline ran at: the top line of the table."""
+    text = f"CPU: {describe_cpu(result['meta']['cpu'])}"
+    used = result["meta"].get("embed_precision") or {}
+    if used:
+        text += "; embedding precision: " + ", ".join(f"{k} {v}" for k, v in used.items())
+    return text
 
 
 # -- python -m bench -------------------------------------------------------------------------------------------------
@@ -255,6 +264,9 @@ def run_main(args) -> int:
     finally:
         if cleanup:
             shutil.rmtree(work, ignore_errors=True)
+    result["meta"]["embed_precision"] = {"newsdesk": result["ours"]["embed_precision"]}
+    if "plain" in result:
+        result["meta"]["embed_precision"]["plain llama-index"] = result["plain"]["embed_precision"]
     checks = [t.check(result) for t in TARGETS] if "plain" in result else [
         t.check(result) for t in TARGETS if "plain" not in t.name]
     if "scale" in result:
@@ -274,6 +286,7 @@ def run_main(args) -> int:
     print(f"Newsdesk benchmark: {meta['corpus']}: {meta['articles']:,} articles, {meta['questions']} questions "
           f"({', '.join(f'{k} {v}' for k, v in meta['question_kinds'].items() if v)}), load average "
           f"{meta['load_avg_start'][0]:.1f} -> {meta['load_avg_end'][0]:.1f}")
+    print(precision_line(result))
     print()
     print(main_table(result))
     print()
@@ -318,6 +331,7 @@ def run_scale_command(args) -> int:
     finally:
         if cleanup:
             shutil.rmtree(work, ignore_errors=True)
+    result["meta"]["embed_precision"] = {"newsdesk": result["scale"]["embed_precision"]}
     plot(result["scale"], png)
     result["scale"]["plot"] = str(png)
     checks = scale_targets(result["scale"])
@@ -334,6 +348,7 @@ def run_scale_command(args) -> int:
         latest.write_text(json.dumps(merged, indent=2, default=str), encoding="utf-8")
     print(f"Newsdesk scale benchmark: {result['meta']['corpus']}, load average "
           f"{result['meta']['load_avg_start'][0]:.1f} at start -> {result['meta']['load_avg_end'][0]:.1f} at end")
+    print(precision_line(result))
     print(scale_table(result["scale"]))
     print()
     print(targets_table(checks))

@@ -141,6 +141,8 @@ def run(spec: dict) -> dict:
     result["settings"] = {"chunk_tokens": settings.chunk_tokens, "embed_batch_size": settings.embed_batch_size,
                           "embed_precision": settings.embed_precision, "top_k": settings.top_k}
     embedder = Embedder(settings.embed_batch_size, settings.embed_precision)
+    result["embed_precision"] = ("bf16 autocast" if embedder.bf16 else "fp32") + \
+        f" (NEWSDESK_EMBED_PRECISION={settings.embed_precision})"
     started = time.perf_counter()
     # Both runtimes: one text goes to the ONNX copy (questions), a batch above SMALL_BATCH to torch (ingests). One
     # text alone left torch to load inside the first calibration, which then read ~1k word pieces/s, not ~6k.

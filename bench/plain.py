@@ -85,6 +85,8 @@ def run(spec: dict) -> dict:
     embed_model = _embedding_model(model_path())
     embed_model.get_text_embedding("warm up the model")
     result["model_load_s"] = time.perf_counter() - started
+    dtype = str(embed_model._model[0].auto_model.dtype).replace("torch.", "")
+    result["embed_precision"] = {"float32": "fp32", "bfloat16": "bf16"}.get(dtype, dtype) + " (llama-index default)"
     EMBEDDED.clear()
     SECONDS.update(dict.fromkeys(SECONDS, 0.0))
     # Framework-global settings, set once here at the edge: no LLM, and never the OpenAI embedding default.

@@ -299,6 +299,7 @@ def run(spec: dict) -> dict:
     from assistant.store import HNSW
 
     result: dict = {"base": origin, "sizes": [], "noise_sigma": NOISE, "queries": len(questions),
+                    "embed_precision": ("bf16 autocast" if embedder.bf16 else "fp32") + " (Embedder default: auto)",
                     "recall_queries": len(recall_questions), "chroma_documents": documents,
                     "hnsw": store.collection.configuration.get("hnsw") or HNSW}
     inserted, insert_s, insert_cpu_s, gen_s, n, took = 0, 0.0, 0.0, 0.0, 0, 1.0

@@ -7,6 +7,7 @@ import pytest
 from bench.corpus import (CorpusArticle, calibration_texts, change_corpus, find_corpus, folder_corpus, make_questions,
                           read_articles)
 from bench.inputs import InputError, check_writable, load_question_file, questions_from_file
+from bench.measure import cpu_info, describe_cpu
 
 from .conftest import ROOT, SAMPLES, SHARED
 
@@ -133,3 +134,16 @@ def test_the_change_edits_text_files_only_and_adds_articles(tmp_path):
         assert ((tmp_path / "c" / name).read_bytes() == data) == (name not in change["edited"])
     assert len(list((tmp_path / "c" / "added").glob("new_*.txt"))) == 3
 
+
+AMX_CPU = "processor\t: 0\nmodel name\t: Some Xeon\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
+ARM_CPU = "processor\t: 0\nFeatures\t: fp asimd evtstrm aes\nCPU implementer\t: 0x41\n"
+
+
+def test_cpu_features_from_proc_cpuinfo():
+    amx = cpu_info(AMX_CPU)
+    assert (amx["model"], amx["amx"], amx["avx512"], amx["avx2"]) == ("Some Xeon", True, True, True)
+    assert "AMX yes (amx_tile amx_bf16), AVX-512 yes (avx512f avx512_bf16), AVX2 yes" in describe_cpu(amx)
+    arm = cpu_info(ARM_CPU)
+    assert (arm["amx"], arm["avx512"], arm["avx2"]) == (False, False, False)
+    assert "AMX no, AVX-512 no, AVX2 no" in describe_cpu(arm)
+    assert "CPU flags unknown" in describe_cpu(cpu_info(""))

@@ -110,8 +110,9 @@ def test_smoke_benchmark_on_your_own_articles_measures_both_pipelines(fresh, own
     for expected in ("newsdesk", "plain llama-index", "ours/plain", "first ingest wall, s", "word pieces embedded/s",
                      "re-ingest, 10 edited + 10 new, s", "retrieval p95, ms", "full answer (extractive) p95, ms",
                      "`newsdesk --help`", "first `newsdesk ask` from a new process", "hybrid retrieval p95 at 2,000",
-                     "insert/s"):
+                     "insert/s", "CPU: ", "AMX ", "AVX-512 ", "AVX2 ", "embedding precision: newsdesk "):
         assert expected in table, f"{expected!r} missing from:\n{table}"
+    assert table.index("CPU: ") < table.index("first ingest wall, s")  # at the top, read before the figures
 
     result = json.loads(out.read_text())
     meta, ours, plain, scale = result["meta"], result["ours"], result["plain"], result["scale"]
@@ -149,3 +150,14 @@ def test_smoke_benchmark_on_your_own_articles_measures_both_pipelines(fresh, own
     assert scale["base"].startswith("embedded")  # from these articles: a smoke run neither reads nor writes a cache
     assert png.stat().st_size > 0
 
+    # The CPU's features as /proc/cpuinfo lists them, and the precision the embedder chose from them.
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        flags = next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("flags")), [])
+        if flags:
+            assert meta["cpu"]["amx"] == ("amx_tile" in flags)
+            assert meta["cpu"]["avx512"] == ("avx512f" in flags) and meta["cpu"]["avx2"] == ("avx2" in flags)
+            bf16 = "amx_tile" in flags and "amx_bf16" in flags  # NEWSDESK_EMBED_PRECISION=auto
+            assert meta["embed_precision"]["newsdesk"].startswith("bf16" if bf16 else "fp32")
+    assert meta["embed_precision"]["plain llama-index"].startswith("fp32")
