@@ -8,7 +8,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-SHARED = ROOT.parent / "shared"  # repo-relative ../shared
+DEFAULT_SHARED = ROOT.parent / "shared"  # --shared's default only: the corpus always comes from the parsed arguments
 RESULTS_DIR = BENCH_DIR / "results"
 
 # No run of the benchmark may reach the network: set before any worker imports a model or a vector store.

@@ -1,9 +1,14 @@
 """`python -m bench` (this project vs plain llama-index), `python -m bench scale`, `python -m bench --smoke`.
 
-    python -m bench                      # full corpus, 200 questions; table + bench/results/latest.json (< 15 min)
+    python -m bench                      # ../shared's BBC corpus, 200 questions; table + bench/results/latest.json
+    python -m bench --corpus DIR         # your own articles (.txt .md .html .json .jsonl, nested folders)
+    python -m bench --corpus DIR --questions-file q.txt   # your questions: one a line, or .jsonl as eval/dev.jsonl
     python -m bench scale                # synthetic 10k / 100k / 1M chunks; bench/results/scale.json, bench/scale.png
     python -m bench scale --sizes 10000,100000
     python -m bench --smoke              # ~30 articles, 10 questions, scale at 2,000 chunks (CI, < 60 s)
+
+A wrong input (no corpus, an empty folder, a question file that does not parse, an output that cannot be written)
+stops the bench before anything is timed, with one line on stderr and exit status 2.
 """
 from __future__ import annotations
 
@@ -19,35 +24,61 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import BENCH_DIR, OFFLINE_ENV, RESULTS_DIR, ROOT, SHARED
-from .measure import run_timed
+from . import BENCH_DIR, DEFAULT_SHARED, OFFLINE_ENV, RESULTS_DIR, ROOT
+from .inputs import InputError
+from .measure import cpu_info, describe_cpu, run_timed
 
 for _key, _value in OFFLINE_ENV.items():
     os.environ.setdefault(_key, _value)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def _add_input_options(parser: argparse.ArgumentParser, default=None) -> None:
+    """The corpus and questions, on the main command and on `scale` (there without defaults, so that
+    `python -m bench --corpus DIR scale` and `python -m bench scale --corpus DIR` mean the same)."""
+    parser.add_argument("--corpus", type=Path, default=default, metavar="DIR",
+                        help="benchmark the articles in DIR (any format Newsdesk ingests, nested folders included); "
+                             "default: the BBC corpus in --shared")
+    parser.add_argument("--shared", type=Path, default=default, metavar="DIR",
+                        help="folder holding corpora/bbc and seeds (default: ../shared beside this checkout)")
+    parser.add_argument("--questions-file", type=Path, default=default, metavar="FILE",
+                        help="time these questions instead of ones made from the corpus: a .jsonl file in the "
+                             "eval's format (eval/dev.jsonl: id, question, optional gold_docs), else one per line")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI: ~30 articles, 10 questions, scale 2,000")
-    parser.add_argument("--limit", type=int, help="articles to use (default: all 2,225; smoke: 30)")
-    parser.add_argument("--questions", type=int, help="questions to time (default 200; smoke 10)")
+    parser.add_argument("--limit", type=_positive, help="article files to use, spread evenly (default: all; smoke: 30)")
+    parser.add_argument("--questions", type=_positive,
+                        help="questions to time (default 200, or all of --questions-file; smoke 10)")
     parser.add_argument("--dev-share", type=float, default=0.25, help="share of questions taken from eval/dev.jsonl")
     parser.add_argument("--skip-plain", action="store_true", help="do not run the plain llama-index pipeline")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/latest.json; smoke: smoke.json)")
     parser.add_argument("--png", type=Path, help="scale plot (smoke only; default bench/results/scale-smoke.png)")
     parser.add_argument("--work", type=Path, help="working folder (default: a temp folder, removed afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (indexes, corpus copies)")
-    parser.add_argument("--shared", type=Path, default=SHARED, help="folder with corpora/bbc and seeds")
+    _add_input_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="{scale}")
 
     s = sub.add_parser("scale", help="retrieval latency and memory on a synthetic index of up to 1M chunks")
+    _add_input_options(s, default=argparse.SUPPRESS)
     s.add_argument("--sizes", default=None, help="comma-separated chunk counts (default 10000,100000,1000000)")
     s.add_argument("--smoke", action="store_true", help="sizes 2000, 10 questions")
-    s.add_argument("--queries", type=int, default=None, help="questions timed at each size (default 100)")
+    s.add_argument("--queries", type=_positive, default=None, help="questions timed at each size (default 100)")
     s.add_argument("--max-insert-minutes", type=float, default=None,
                    help="stop growing the index after this much insert time (default 30; smoke 2)")
-    s.add_argument("--recall-queries", type=int, default=None,
+    s.add_argument("--recall-queries", type=_positive, default=None,
                    help="questions whose dense top 10 is checked against exact search at each size (default 200)")
     s.add_argument("--chroma-documents", action="store_true",
                    help="also store the chunk texts in Chroma, as NEWSDESK_CHROMA_DOCUMENTS=1 does (about a third of the "
@@ -69,9 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "_worker":
         return worker(args)
-    if args.command == "scale":
-        return run_scale_command(args)
-    return run_main(args)
+    args.shared_given = args.shared is not None
+    args.shared = args.shared if args.shared_given else DEFAULT_SHARED
+    try:
+        return run_scale_command(args) if args.command == "scale" else run_main(args)
+    except InputError as exc:  # the edge: a wrong input is one line that says what to pass, not a traceback
+        print(f"bench: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
 
 
 # -- workers ---------------------------------------------------------------------------------------------------------
@@ -126,11 +161,17 @@ def _meta(args) -> dict:
         except PackageNotFoundError:
             return None
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "assistant"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.split("\n")
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True).stdout
+        except FileNotFoundError:  # no git: a copy of the sources, not a checkout
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD").strip()
+    dirty = git("status", "--porcelain", "--", "assistant").split("\n")
     return {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": sys.argv,
-            "cpus": os.cpu_count(), "load_avg_start": os.getloadavg(), "python": platform.python_version(),
+            "bench_dir": str(BENCH_DIR), "cpus": os.cpu_count(), "cpu": cpu_info(), "load_avg_start": os.getloadavg(),
+            "python": platform.python_version(),
             "commit": commit or None, "assistant_changes_not_committed": [l[3:] for l in dirty if l.strip()],
             "packages": {d: version(d) for d in ("chromadb", "llama-index-core", "llama-index-vector-stores-chroma",
                                                  "llama-index-embeddings-huggingface", "torch", "transformers",
@@ -144,35 +185,73 @@ def _work_dir(args) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="newsdesk-bench-")), not args.keep
 
 
+def _outputs(args, out: Path, png: Path | None) -> list[tuple[Path, str]]:
+    """The paths this run writes, with the option that moves each (checked before anything is timed)."""
+    paths = [(out, "--out")] + ([(png, "--png")] if png else [])
+    return paths + ([(args.work, "--work")] if args.work else [])
+
+
+def _announce(inputs) -> None:
+    files, articles = len(inputs.corpus.files), len(inputs.articles)
+    print(f"bench: {inputs.corpus.name}: {articles:,} articles in {files:,} files, {len(inputs.questions)} questions",
+          file=sys.stderr, flush=True)
+    if inputs.failed:
+        rel, why = inputs.failed[0]
+        print(f"bench: left out {len(inputs.failed)} file(s) Newsdesk cannot read, e.g. {rel}: {why}",
+              file=sys.stderr, flush=True)
+
+
+def _spread(items: list, n: int) -> list:
+    step = len(items) / max(1, min(n, len(items)))
+    return [items[int(i * step)] for i in range(min(n, len(items)))]
+
+
+def precision_line(result: dict) -> str:
+    """The CPU's features and the embedding precision each pipeline ran at: the top line of the table."""
+    text = f"CPU: {describe_cpu(result['meta']['cpu'])}"
+    used = result["meta"].get("embed_precision") or {}
+    if used:
+        text += "; embedding precision: " + ", ".join(f"{k} {v}" for k, v in used.items())
+    return text
+
+
 # -- python -m bench -------------------------------------------------------------------------------------------------
 def run_main(args) -> int:
-    from .corpus import copy_corpus, make_questions, pick_articles
+    from .corpus import copy_corpus
+    from .inputs import decide
     from .report import TARGETS, main_table, comparison_rows, scale_table, scale_targets, targets_table
 
     started = time.perf_counter()
     limit = args.limit or (30 if args.smoke else None)
-    n_questions = args.questions or (10 if args.smoke else 200)
+    n_questions = args.questions or (10 if args.smoke else None)
     out = args.out or RESULTS_DIR / ("smoke.json" if args.smoke else "latest.json")
+    png = (args.png or RESULTS_DIR / "scale-smoke.png") if args.smoke else None
+    inputs = decide(args, limit, n_questions, _outputs(args, out, png))  # every check before any work
+    _announce(inputs)
     work, cleanup = _work_dir(args)
     result: dict = {"meta": _meta(args)}
+    result["meta"].update(inputs.describe())
     try:
-        files = pick_articles(limit, args.shared)
+        files = inputs.corpus.files
         copy_corpus(files, work / "corpus-ours")
         copy_corpus(files, work / "corpus-plain")
-        questions = make_questions(work / "corpus-plain", n_questions, args.dev_share)
+        questions = inputs.questions
         q_dicts = [q.__dict__ for q in questions]
-        result["meta"].update(articles=len(files), questions=len(questions),
-                              question_kinds={k: sum(q.kind == k for q in questions) for k in ("headline", "sentence", "dev")})
-        common = {"questions": q_dicts, "work_dir": str(work), "smoke": args.smoke}
+        common = {"questions": q_dicts, "work_dir": str(work), "smoke": args.smoke,
+                  "calibration_texts": inputs.calibration, "files": [f.rel for f in files],
+                  "corpus_fingerprint": inputs.fingerprint}
         jobs = {"ours": ({**common, "corpus_dir": str(work / "corpus-ours"),
                           "cache_dir": None if args.smoke else str(RESULTS_DIR / "cache"),
+                          "corpus_name": inputs.corpus.name,
                           "help_runs": 1 if args.smoke else 5, "breakdown_questions": 3 if args.smoke else 50,
                           "cold_questions": [q.text for q in questions[:1 if args.smoke else 3]]}, 1800)}
         if not args.skip_plain:
             jobs["plain"] = ({**common, "corpus_dir": str(work / "corpus-plain")}, 1800)
         if args.smoke:
-            jobs["scale"] = ({**common, "sizes": [2000], "queries": len(questions), "sample_articles": 5,
-                              "batch_chunks": 1000, "max_insert_minutes": 2, "serve_check": False}, 600)
+            base = [(a.rel, a.index) for a in _spread(inputs.articles, 5)]
+            jobs["scale"] = ({**common, "corpus_dir": str(work / "corpus-plain"), "base_articles": base,
+                              "sizes": [2000], "queries": len(questions), "batch_chunks": 1000,
+                              "max_insert_minutes": 2, "serve_check": False}, 600)
             # Smoke timings mean nothing (CI checks that every step runs and reports): overlap the workers.
             from concurrent.futures import ThreadPoolExecutor
 
@@ -185,41 +264,44 @@ def run_main(args) -> int:
     finally:
         if cleanup:
             shutil.rmtree(work, ignore_errors=True)
+    result["meta"]["embed_precision"] = {"newsdesk": result["ours"]["embed_precision"]}
+    if "plain" in result:
+        result["meta"]["embed_precision"]["plain llama-index"] = result["plain"]["embed_precision"]
     checks = [t.check(result) for t in TARGETS] if "plain" in result else [
         t.check(result) for t in TARGETS if "plain" not in t.name]
     if "scale" in result:
         from .scale import plot
 
         checks += scale_targets(result["scale"])
-        png = args.png or RESULTS_DIR / "scale-smoke.png"
         plot(result["scale"], png)
         result["scale"]["plot"] = str(png)
-    result["rows"] = [{k: v for k, v in r.items() if k != "digits"} for r in comparison_rows(result)] if "plain" in result \
-        else None
+    result["rows"] = [{k: v for k, v in r.items() if k != "digits"} for r in comparison_rows(result)]
     result["targets"] = checks
     result["meta"]["wall_s"] = time.perf_counter() - started
     result["meta"]["load_avg_end"] = os.getloadavg()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
 
-    print(f"Newsdesk benchmark: {result['meta']['articles']:,} articles, {result['meta']['questions']} questions "
-          f"({result['meta']['question_kinds']}), {os.cpu_count()} CPUs, load average "
-          f"{result['meta']['load_avg_start'][0]:.1f} -> {result['meta']['load_avg_end'][0]:.1f}")
-    if "plain" in result:
-        print()
-        print(main_table(result))
+    meta = result["meta"]
+    print(f"Newsdesk benchmark: {meta['corpus']}: {meta['articles']:,} articles, {meta['questions']} questions "
+          f"({', '.join(f'{k} {v}' for k, v in meta['question_kinds'].items() if v)}), load average "
+          f"{meta['load_avg_start'][0]:.1f} -> {meta['load_avg_end'][0]:.1f}")
+    print(precision_line(result))
+    print()
+    print(main_table(result))
     print()
     print(targets_table(checks))
     if "scale" in result:
         print()
         print(scale_table(result["scale"]))
-    print(f"\nJSON: {out}  (total {result['meta']['wall_s']:.0f}s)")
+    print(f"\nJSON: {out}  (total {meta['wall_s']:.0f}s)")
     return 0
 
 
 # -- python -m bench scale -------------------------------------------------------------------------------------------
 def run_scale_command(args) -> int:
-    from .corpus import copy_corpus, make_questions, pick_articles
+    from .corpus import copy_corpus
+    from .inputs import decide
     from .report import scale_table, scale_targets, targets_table
     from .scale import plot
 
@@ -230,21 +312,26 @@ def run_scale_command(args) -> int:
     n_recall = args.recall_queries or (10 if args.smoke else 200)
     out = args.out or RESULTS_DIR / ("scale-smoke.json" if args.smoke else "scale.json")
     png = args.png or (RESULTS_DIR / "scale-smoke.png" if args.smoke else BENCH_DIR / "scale.png")
+    # timed: the first n_questions; dense recall checked on the first n_recall
+    inputs = decide(args, 30 if args.smoke else None, max(n_questions, n_recall), _outputs(args, out, png))
+    _announce(inputs)
     work, cleanup = _work_dir(args)
     result: dict = {"meta": _meta(args)}
+    result["meta"].update(inputs.describe())
     try:
-        files = pick_articles(30 if args.smoke else None)
-        copy_corpus(files, work / "corpus")
-        questions = make_questions(work / "corpus", max(n_questions, n_recall))  # timed: the first n_questions
-        spec = {"questions": [q.__dict__ for q in questions], "work_dir": str(work), "sizes": sizes,
+        copy_corpus(inputs.corpus.files, work / "corpus")
+        base = [(a.rel, a.index) for a in _spread(inputs.articles, 10 if args.smoke else 400)]
+        spec = {"questions": [q.__dict__ for q in inputs.questions], "work_dir": str(work), "sizes": sizes,
                 "queries": n_questions, "recall_queries": n_recall, "cache_dir": str(RESULTS_DIR / "cache"),
-                "sample_articles": 10 if args.smoke else 400, "batch_chunks": min(args.batch, max(sizes)),
+                "corpus_dir": str(work / "corpus"), "corpus_fingerprint": inputs.fingerprint, "base_articles": base,
+                "batch_chunks": min(args.batch, max(sizes)),
                 "max_insert_minutes": args.max_insert_minutes or (2 if args.smoke else 30),
                 "chroma_documents": args.chroma_documents}
         result["scale"] = _start_worker("scale", spec, work, timeout=7200)
     finally:
         if cleanup:
             shutil.rmtree(work, ignore_errors=True)
+    result["meta"]["embed_precision"] = {"newsdesk": result["scale"]["embed_precision"]}
     plot(result["scale"], png)
     result["scale"]["plot"] = str(png)
     checks = scale_targets(result["scale"])
@@ -259,8 +346,9 @@ def run_scale_command(args) -> int:
         merged["scale"] = result["scale"]
         merged["scale_targets"] = checks
         latest.write_text(json.dumps(merged, indent=2, default=str), encoding="utf-8")
-    print(f"Newsdesk scale benchmark: {os.cpu_count()} CPUs, load average {result['meta']['load_avg_start'][0]:.1f} "
-          f"at start -> {result['meta']['load_avg_end'][0]:.1f} at end")
+    print(f"Newsdesk scale benchmark: {result['meta']['corpus']}, load average "
+          f"{result['meta']['load_avg_start'][0]:.1f} at start -> {result['meta']['load_avg_end'][0]:.1f} at end")
+    print(precision_line(result))
     print(scale_table(result["scale"]))
     print()
     print(targets_table(checks))

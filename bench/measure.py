@@ -44,9 +44,52 @@ def latencies(fn: Callable[[str], object], questions: Sequence[str]) -> tuple[li
 def model_throughput(embedder, texts: Sequence[str]) -> float:
     """Word pieces per second of the bare model on fixed texts (assistant.embedder.Embedder.embed_counted):
     how fast this machine is right now, so that pipeline figures taken minutes apart can be compared."""
+    if not texts:
+        raise ValueError("no calibration texts: the parent process must give the workers some (bench/inputs.py)")
     started = time.perf_counter()
     _, read = embedder.embed_counted(list(texts))
     return read / (time.perf_counter() - started)
+
+
+_FEATURES = {"AMX": ("amx_tile", "amx_bf16", "amx_int8", "amx_fp16"), "AVX-512": ("avx512f", "avx512_bf16",
+             "avx512_vnni", "avx512_fp16"), "AVX2": ("avx2",)}
+
+
+def cpu_info(cpuinfo: str | None = None) -> dict:
+    """The CPU's model and the vector features the model's speed depends on (AMX, AVX-512, AVX2), from the flags in
+    /proc/cpuinfo, so figures from different machines can be read side by side."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+                cpuinfo = fh.read()
+        except OSError:
+            cpuinfo = ""
+    model, flags = "", set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key == "model name" and not model:
+            model = value.strip()
+        elif key in ("flags", "features") and not flags:
+            flags = set(value.split())
+    import platform
+
+    features = {name: [f for f in names if f in flags] for name, names in _FEATURES.items()}
+    return {"model": model or platform.processor() or platform.machine() or "unknown", "cpus": os.cpu_count(),
+            "flags_read": bool(flags), **{name.lower().replace("-", ""): bool(found) for name, found in features.items()},
+            "feature_flags": features}
+
+
+def describe_cpu(cpu: dict) -> str:
+    """'Intel(R) Xeon(R) Processor, 2 CPUs; AMX yes (amx_tile amx_bf16), AVX-512 yes (...), AVX2 yes'."""
+    if not cpu.get("flags_read"):
+        return f"{cpu['model']}, {cpu['cpus']} CPUs; CPU flags unknown (no /proc/cpuinfo flags)"
+    parts = []
+    for name in _FEATURES:
+        found = cpu["feature_flags"][name]
+        parts.append(f"{name} " + (f"yes ({' '.join(found)})" if len(_FEATURES[name]) > 1 and found else
+                                    "yes" if found else "no"))
+    return f"{cpu['model']}, {cpu['cpus']} CPUs; " + ", ".join(parts)
 
 
 class MachineShare:

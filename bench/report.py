@@ -31,12 +31,19 @@ def _ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def _changed(r: dict) -> float | None:
+    """The re-ingest after the change, when the change was the one the target is set for (10 edits, 10 new):
+    a corpus with fewer plain-text or Markdown files to edit gets fewer edits, and no verdict."""
+    change = r["ours"]["change"]
+    return r["ours"]["reingest_changed"]["wall_s"] if (len(change["edited"]), change["added"]) == (10, 10) else None
+
+
 TARGETS = [
     Target("first ingest wall", 90, "max", "s", lambda r: r["ours"]["first_ingest"]["wall_s"]),
     Target("word pieces embedded/s vs plain", 1.8, "min", "x",
            lambda r: _ratio(r["ours"]["first_ingest"]["tokens_per_s"], r["plain"]["ingest"]["tokens_per_s"])),
     Target("re-ingest, nothing changed", 3, "max", "s", lambda r: r["ours"]["reingest_unchanged"]["wall_s"]),
-    Target("re-ingest, 10 edited + 10 new", 5, "max", "s", lambda r: r["ours"]["reingest_changed"]["wall_s"]),
+    Target("re-ingest, 10 edited + 10 new", 5, "max", "s", _changed),
     Target("retrieval p95 (warm)", 30, "max", "ms", lambda r: r["ours"]["retrieve"]["p95_ms"]),
     Target("full answer p95 (extractive, warm)", 250, "max", "ms", lambda r: r["ours"]["ask"]["p95_ms"]),
     Target("newsdesk --help", 0.5, "max", "s", lambda r: r["ours"]["cold_help"]["median_s"]),
@@ -109,7 +116,8 @@ def comparison_rows(result: dict) -> list[dict]:
         row("  other processes' share of the CPUs meanwhile", oi.get("others_cpu_share"), pi.get("others_cpu_share"), digits=2),
         row("first query after ingest (BM25 rebuild), s", o["first_query_after_ingest_s"], None, digits=2),
         row("re-ingest, nothing changed, s", o["reingest_unchanged"]["wall_s"], None, "re-ingest, nothing changed", 2),
-        row("re-ingest, 10 edited + 10 new, s", o["reingest_changed"]["wall_s"], None, "re-ingest, 10 edited + 10 new", 2),
+        row(f"re-ingest, {len(o['change']['edited'])} edited + {o['change']['added']} new, s", o["reingest_changed"]["wall_s"],
+            None, "re-ingest, 10 edited + 10 new", 2),
         row("  first query after that (BM25 rebuild), s", o["first_query_after_change_s"], None, digits=2),
         row("retrieval p50, ms", o["retrieve"]["p50_ms"], p.get("retrieve", {}).get("p50_ms")),
         row("retrieval p95, ms", o["retrieve"]["p95_ms"], p.get("retrieve", {}).get("p95_ms"), "retrieval p95 (warm)"),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import SEED, Question, pick_articles
+from .corpus import SEED, Question
 from .measure import MachineShare, folder_mb, peak_rss_mb, percentiles, rss_mb
 
 CHUNKS_PER_ARTICLE = 4
@@ -27,9 +27,19 @@ def log(msg: str) -> None:
     print(f"[scale] {msg}", file=sys.stderr, flush=True)
 
 
-def base_chunks(cache_dir: Path | None, sample_articles: int, embedder) -> tuple[np.ndarray, list[dict], str]:
-    """Real chunk vectors and texts: from the cache the main benchmark saves, else by embedding a corpus sample."""
-    if cache_dir and (cache_dir / "base_vectors.npy").exists() and (cache_dir / "base_chunks.jsonl").exists():
+def _cached_for(cache_dir: Path | None, fingerprint: str) -> bool:
+    """The main benchmark's cached vectors exist and came from this corpus (same files, same sizes)."""
+    if not cache_dir or not all((cache_dir / name).exists() for name in
+                                ("base_vectors.npy", "base_chunks.jsonl", "base_corpus.json")):
+        return False
+    return json.loads((cache_dir / "base_corpus.json").read_text(encoding="utf-8")).get("fingerprint") == fingerprint
+
+
+def base_chunks(spec: dict, embedder) -> tuple[np.ndarray, list[dict], str]:
+    """Real chunk vectors and texts: from the cache the main benchmark saved for this corpus, else by embedding the
+    sample of the corpus's articles the parent chose (`base_articles`: file and article in it)."""
+    cache_dir = Path(spec["cache_dir"]) if spec.get("cache_dir") else None
+    if _cached_for(cache_dir, spec["corpus_fingerprint"]):
         vectors = np.load(cache_dir / "base_vectors.npy")
         rows = [json.loads(line) for line in (cache_dir / "base_chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         if len(rows) == len(vectors) and len(rows) > 0:
@@ -38,14 +48,16 @@ def base_chunks(cache_dir: Path | None, sample_articles: int, embedder) -> tuple
     from assistant.ingest import build_chunks
 
     rows, texts = [], []
-    for path, _ in pick_articles(sample_articles):
-        article = parse_file(path)[0]
+    corpus = Path(spec["corpus_dir"])
+    for rel, index in spec["base_articles"]:
+        article = parse_file(corpus / rel)[index]
         chunks, embed_texts = build_chunks(article, 170)
         rows += [{"title": article.title, "text": c.text, "speakers": list(c.speakers)} for c in chunks]
         texts += embed_texts
     started = time.perf_counter()
     vectors = embedder.embed(texts)
-    return vectors, rows, f"embedded {len(rows)} chunks of {sample_articles} articles in {time.perf_counter() - started:.0f}s"
+    return vectors, rows, (f"embedded {len(rows)} chunks of {len(spec['base_articles'])} articles in "
+                           f"{time.perf_counter() - started:.0f}s")
 
 
 class Synthesizer:
@@ -276,8 +288,7 @@ def run(spec: dict) -> dict:
 
     embedder = Embedder()
     embedder.embed(["warm up the model"])
-    vectors, rows, origin = base_chunks(Path(spec["cache_dir"]) if spec.get("cache_dir") else None,
-                                        spec.get("sample_articles", 400), embedder)
+    vectors, rows, origin = base_chunks(spec, embedder)
     log(f"base chunks: {origin}")
     synth = Synthesizer(vectors, rows)
     recall_vecs = np.asarray(embedder.embed(recall_questions), dtype=np.float32)
@@ -288,6 +299,7 @@ def run(spec: dict) -> dict:
     from assistant.store import HNSW
 
     result: dict = {"base": origin, "sizes": [], "noise_sigma": NOISE, "queries": len(questions),
+                    "embed_precision": ("bf16 autocast" if embedder.bf16 else "fp32") + " (Embedder default: auto)",
                     "recall_queries": len(recall_questions), "chroma_documents": documents,
                     "hnsw": store.collection.configuration.get("hnsw") or HNSW}
     inserted, insert_s, insert_cpu_s, gen_s, n, took = 0, 0.0, 0.0, 0.0, 0, 1.0
