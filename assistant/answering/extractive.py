@@ -161,36 +161,57 @@ def coverage(weights: Mapping[str, float], text: str) -> float:
     return sum(w for t, w in weights.items() if _stem(t) in have) / total
 
 
-def score_candidates(question: str, cands: Sequence[Candidate], sims: np.ndarray, cfg: ExtractiveConfig,
-                     weights: Mapping[str, float]) -> list[float]:
-    """How well each sentence answers the question: meaning, shared rare words, context, rank, and what is asked."""
+# The signals a sentence is scored on, one column each (see `sentence_features`).
+FEATURES = ("meaning", "words", "context", "rank", "number", "number_near", "date", "new_name", "speaks",
+            "speaks_quote", "other_speaker", "not_about", "long")
+
+
+def feature_weights(cfg: ExtractiveConfig) -> np.ndarray:
+    """The weight of each feature in FEATURES, from the config."""
+    return np.array([cfg.semantic_weight, cfg.lexical_weight, cfg.context_weight, cfg.rank_weight, cfg.type_bonus,
+                     cfg.type_bonus / 2, cfg.type_bonus, cfg.who_bonus, cfg.speaker_bonus, cfg.type_bonus,
+                     -cfg.speaker_bonus / 2, -cfg.speaker_bonus / 2, -0.05])
+
+
+def sentence_features(question: str, cands: Sequence[Candidate], sims: np.ndarray,
+                      weights: Mapping[str, float]) -> np.ndarray:
+    """One row per sentence, one column per FEATURES entry: meaning, shared rare words, context, rank, and what is
+    asked (a number, a date, a new name, the asked speaker's words)."""
     speakers = asked_speakers(question)
     wants_number, wants_when, wants_who = (bool(_NUMBER_Q.search(question)), bool(_WHEN_Q.search(question)),
                                            bool(_WHO_Q.search(question)))
-    stems = {t: _stem(t) for t in weights}
+    stems = {_stem(t) for t in weights}
     asked_words = set(re.findall(r"[A-Z][\w'’-]+", question))
-    scores = []
-    for cand, sim in zip(cands, sims):
-        score = cfg.semantic_weight * float(sim) + cfg.lexical_weight * coverage(weights, cand.text)
-        score += cfg.context_weight * coverage(weights, cand.previous) if cand.previous else 0.0
-        score += cfg.rank_weight / (1 + cand.passage)
+    rows = np.zeros((len(cands), len(FEATURES)))
+    for n, (cand, sim) in enumerate(zip(cands, sims)):
+        row = rows[n]
+        row[0] = float(sim)
+        row[1] = coverage(weights, cand.text)
+        row[2] = coverage(weights, cand.previous) if cand.previous else 0.0
+        row[3] = 1 / (1 + cand.passage)
         if wants_number and _NUMBER.search(cand.text):
-            score += cfg.type_bonus * (1.5 if _number_near(cand.text, set(stems.values())) else 1.0)
-        if wants_when and _DATE.search(cand.text):
-            score += cfg.type_bonus
-        if wants_who and any(not asked_words & set(name.split()) for name in person_names(cand.text)):
-            score += cfg.who_bonus  # a name the question does not give
+            row[4] = 1.0
+            row[5] = float(_number_near(cand.text, stems))
+        row[6] = float(wants_when and bool(_DATE.search(cand.text)))
+        row[7] = float(wants_who and any(not asked_words & set(name.split()) for name in person_names(cand.text)))
         if speakers:
             if _speaks(cand, speakers):
-                score += cfg.speaker_bonus + (cfg.type_bonus if has_quote(cand.text) else 0.0)
+                row[8] = 1.0
+                row[9] = float(has_quote(cand.text))
             elif cand.speakers:
-                score -= cfg.speaker_bonus / 2  # someone else is talking
+                row[10] = 1.0  # someone else is talking
             elif not _names_anyone(cand.previous + " " + cand.text, speakers):
-                score -= cfg.speaker_bonus / 2  # not about the person asked about at all
-        if cand.words > 60:
-            score -= 0.05 * (cand.words - 60) / 20
-        scores.append(score)
-    return scores
+                row[11] = 1.0  # not about the person asked about at all
+        row[12] = max(0, cand.words - 60) / 20
+    return rows
+
+
+def score_candidates(question: str, cands: Sequence[Candidate], sims: np.ndarray, cfg: ExtractiveConfig,
+                     weights: Mapping[str, float]) -> list[float]:
+    """How well each sentence answers the question: its features, weighted."""
+    if not cands:
+        return []
+    return list(sentence_features(question, cands, sims, weights) @ feature_weights(cfg))
 
 
 def choose(cands: Sequence[Candidate], scores: Sequence[float], vectors: np.ndarray, question: str,
