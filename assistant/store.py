@@ -180,6 +180,7 @@ class Store:
         self.writable = open_index_folder(self.index_dir)
         self._client = client
         self._connect = connect
+        self._connect_lock = threading.Lock()
         self._reopen = reopen
         self._told_keyword_only = False
         self._collection_name = collection
@@ -243,7 +244,9 @@ class Store:
             if self._client is None and self._connect is not None:
                 if not self.writable:
                     raise ConfigError(self._read_only_message("its vectors cannot be opened"))
-                self._client = self._connect()
+                with self._connect_lock:  # questions on several threads: one client, started once
+                    if self._client is None:
+                        self._client = self._connect()
             self._collection = self._client.get_or_create_collection(
                 self._collection_name, configuration={"hnsw": HNSW}, embedding_function=None
             )
