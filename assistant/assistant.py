@@ -60,11 +60,13 @@ class Assistant:
                     from .store import Store, chroma_client
 
                     s = self.settings
-                    client = self._chroma_client or chroma_client(self.index_dir, s.chroma_host, s.chroma_port)
                     embedded = self._chroma_client is None and not s.chroma_host
+                    client = self._chroma_client or (None if embedded else
+                                                     chroma_client(self.index_dir, s.chroma_host, s.chroma_port))
                     reopen = (lambda: chroma_client(self.index_dir, fresh=True)) if embedded else None
+                    connect = (lambda: chroma_client(self.index_dir)) if embedded else None  # opened on first use
                     self._store = Store(self.index_dir, client, s.collection, reopen=reopen,
-                                        documents=s.chroma_documents)
+                                        documents=s.chroma_documents, connect=connect)
         return self._store
 
     @property

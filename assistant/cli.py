@@ -5,9 +5,14 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from typing import Sequence
+
+# Control characters (escape sequences, newlines, carriage returns, C1 codes) and the bidirectional overrides that
+# can make text display as something else: article headlines, file names and feed titles are not trusted.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,7 +26,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import NewsdeskError
 
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        sys.stdout.flush()  # a reader that has gone away shows up here, not as a complaint at exit
+        return code
+    except BrokenPipeError:
+        # `newsdesk list | head`: the reader has what it wanted. Stop quietly, as a tool killed by SIGPIPE does (its
+        # exit status is 128 + 13), and point stdout at /dev/null so Python's final flush has nothing to complain of.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except NewsdeskError as exc:
         print(f"newsdesk: {exc}", file=sys.stderr)
         return 1
@@ -148,7 +160,7 @@ def cmd_ingest(args) -> int:
     report = qa.ingest(args.paths, progress=ProgressBar("ingest"))
     print(report.summary())
     for path, reason in report.failed:
-        print(f"  failed: {path}: {reason}")
+        print(f"  failed: {printable(path)}: {printable(reason)}")
     return 0
 
 
@@ -170,29 +182,30 @@ def cmd_ask(args) -> int:
             result = item
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    print(result.text)
+    print(printable(result.text, keep="\n"))
     if result.note:
-        print(f"\nNote: {result.note}")
+        print(f"\nNote: {printable(result.note)}")
     if result.citations:
         print()
         for c in result.citations:
             meta = ", ".join(x for x in (c.author, c.date) if x)
-            print(f"[{c.number}] {c.title}" + (f" ({meta})" if meta else ""))
-            print(f"    {c.source}")
+            print(printable(f"[{c.number}] {c.title}" + (f" ({meta})" if meta else "")))
+            print(f"    {printable(c.source)}")
             quote = " ".join(c.sentences) if c.sentences else c.quote
-            print(f"    “{_shorten(quote, 300)}”")
+            print(f"    “{printable(_shorten(quote, 300))}”")
     elif result.abstained and result.passages:
         print("\nRelated, but not an answer:")
         for p in result.passages[:3]:
-            print(f"  - {p.title} ({p.source})")
+            print(printable(f"  - {p.title} ({p.source})"))
     return 0
 
 
 def cmd_retrieve(args) -> int:
     qa = _assistant(args)
     for n, p in enumerate(qa.retrieve(" ".join(args.question), top_k=args.top_k), 1):
-        print(f"{n:2}. {p.score:.4f} dense={p.dense:.3f} bm25={p.keyword:.2f}  {p.title}  ({p.source})")
-        print(f"    {_shorten(p.text, 200)}")
+        print(f"{n:2}. {p.score:.4f} dense={p.dense:.3f} bm25={p.keyword:.2f}  {printable(p.title)}  "
+              f"({printable(p.source)})")
+        print(f"    {printable(_shorten(p.text, 200))}")
     return 0
 
 
@@ -200,7 +213,7 @@ def cmd_status(args) -> int:
     st = _assistant(args).status()
     print(f"articles:  {st.articles}")
     print(f"chunks:    {st.chunks}")
-    print(f"index:     {st.index_dir}")
+    print(f"index:     {printable(st.index_dir)}")
     print(f"store:     {st.store}")
     print(f"embedder:  {st.embedder}")
     print(f"answers:   {st.backend}" + (f" ({st.model})" if st.model else ""))
@@ -209,7 +222,7 @@ def cmd_status(args) -> int:
 
 def cmd_list(args) -> int:
     for a in _assistant(args).articles():
-        print(f"{a.doc_id}  {a.chunks:3} chunks  {a.title[:70]}  ({a.source})")
+        print(f"{a.doc_id}  {a.chunks:3} chunks  {printable(a.title[:70])}  ({printable(a.source)})")
     return 0
 
 
@@ -233,9 +246,9 @@ def cmd_watch(args) -> int:
     def show(report) -> None:
         print(f"{time.strftime('%H:%M:%S')} {report.summary()}", flush=True)
         for action, source in report.changes:
-            print(f"  {action}: {source}", flush=True)
+            print(f"  {action}: {printable(source)}", flush=True)
         for path, reason in report.failed:
-            print(f"  failed: {path}: {reason}", flush=True)
+            print(f"  failed: {printable(path)}: {printable(reason)}", flush=True)
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
@@ -280,12 +293,12 @@ def cmd_feeds(args) -> int:
     if not feeds:
         print("No feeds remembered. Add one with `newsdesk add-feed URL`.")
     for f in feeds:
-        print(f"{f.url}" + (f"  {f.title}" if f.title else ""))
+        print(printable(f"{f.url}" + (f"  {f.title}" if f.title else "")))
         checked = f"last refreshed {f.checked_at}" if f.checked_at else "not refreshed yet"
         changed = f", new articles {f.changed_at}" if f.changed_at else ""
         print(f"    {checked}{changed}; entries seen: {len(f.entries)}")
         if f.error:
-            print(f"    last refresh failed: {f.error}")
+            print(f"    last refresh failed: {printable(f.error)}")
     return 0
 
 
@@ -296,11 +309,11 @@ def cmd_refresh(args) -> int:
         return 0
     report = qa.refresh_feeds()
     for result in report.feeds:
-        print(result.summary())
+        print(printable(result.summary()))
         for link, why in result.fallbacks:
-            print(f"  from the feed's own text: {link} ({why})")
+            print(printable(f"  from the feed's own text: {link} ({why})"))
         for link, why in result.skipped:
-            print(f"  skipped: {link}: {why}")
+            print(printable(f"  skipped: {link}: {why}"))
     print(report.summary())
     return 1 if report.errors else 0
 
@@ -317,6 +330,15 @@ def _answer_dict(result) -> dict:
         "note": result.note, "seconds": round(result.seconds, 3), "raw": result.raw,
         "citations": [c.__dict__ for c in result.citations],
     }
+
+
+def printable(text: str, keep: str = "") -> str:
+    """Text from articles, file names or feeds, safe to print to a terminal: control characters and direction
+    overrides are shown escaped (\\x1b, \\n, \\u202e), so a headline cannot move the cursor, recolour or clear the
+    screen, or start a line that looks like the program's own. `keep`: characters printed as they are (an
+    answer's line breaks)."""
+    return _UNPRINTABLE.sub(lambda m: m.group(0) if m.group(0) in keep
+                            else m.group(0).encode("unicode_escape").decode("ascii"), str(text))
 
 
 def _shorten(text: str, n: int) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from .articles import Article, canonical_url
-from .errors import ArticleError, IndexBusyError, NewsdeskError
+from .errors import ArticleError, ConfigError, IndexBusyError, NewsdeskError
 from .fetch import FEED_ACCEPT, Fetcher, FetchError, check_url, fetch_article
 from .locks import LockTimeout, exclusive
 from .types import IngestReport
@@ -132,6 +132,10 @@ class FeedRegistry:
         os.replace(tmp, self.path)  # readers see the old list or the new one, never half of one
 
     def _locked(self, name: str, wait: float):
+        if self.index_dir.is_dir() and not os.access(self.index_dir, os.W_OK):
+            raise ConfigError(f"Cannot change the feeds of the index in {self.index_dir}: the folder is read-only for "
+                              "this user. Run as its owner, make it writable for this user, or set NEWSDESK_HOME "
+                              "(or --index) to a folder this user can write to.")
         return exclusive(self.index_dir / name, wait)
 
 

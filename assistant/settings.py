@@ -1,11 +1,14 @@
 """One typed Settings object, read from NEWSDESK_* (and the usual OPENAI_*) environment variables."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,6 +75,12 @@ class Settings(BaseSettings):
     watch_reconcile: float = Field(300.0, ge=0, description="`newsdesk watch`: seconds between full re-scans of the "
                                    "folders, a safety net for missed events (0 = only at start).")
 
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:  # one line per wrong setting, naming it and the fix, not pydantic's report
+            raise ConfigError("\n".join(_explain(err) for err in exc.errors())) from None
+
     @field_validator("home", "prompts_dir", "samples_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -102,3 +111,45 @@ def redact_url(url: str | None) -> str:
     if parts.port:
         host += f":{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+def _explain(error: dict) -> str:
+    """'NEWSDESK_TOP_K=abc is not valid (passages handed to the answerer): input should be a valid integer, ...
+    Set it to a whole number from 1 to 50, or unset it for the default (6).'"""
+    name = str(error["loc"][0]) if error.get("loc") else ""
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return f"A setting is not valid: {error['msg']}."
+    aliases = getattr(field.validation_alias, "choices", None) or [f"NEWSDESK_{name.upper()}"]
+    shown = str(error.get("input"))
+    value = "" if field.annotation in (SecretStr, Optional[SecretStr]) else \
+        "=" + (shown if len(shown) <= 60 else shown[:59] + "…")
+    # What the setting is for, from its description's first clause (a list of choices says enough by itself).
+    what = "" if _choices(field) else re.split(r"\. | \(|; ", field.description or "", maxsplit=1)[0].rstrip(".")
+    what = f" ({what[:1].lower()}{what[1:]})" if what else ""
+    reason = error["msg"][:1].lower() + error["msg"][1:]
+    default = field.default
+    if isinstance(default, (bool, float)):
+        default = str(default).lower() if isinstance(default, bool) else f"{default:g}"
+    default = "" if default is None else f" for the default ({default})"
+    return f"{aliases[0]}{value} is not valid{what}: {reason}. Set it to {_expected(field)}, or unset it{default}."
+
+
+def _choices(field) -> tuple[str, ...]:
+    kind = field.annotation
+    return kind.__args__ if getattr(kind, "__origin__", None) is Literal else ()
+
+
+def _expected(field) -> str:
+    """What a value of this field looks like, in words."""
+    bounds = {key: getattr(m, key) for m in field.metadata for key in ("ge", "gt", "le", "lt")
+              if getattr(m, key, None) is not None}
+    if _choices(field):
+        return "one of " + ", ".join(_choices(field))
+    if field.annotation is bool:
+        return "true or false (1 or 0)"
+    what = {int: "a whole number", float: "a number"}.get(field.annotation, "a valid value")
+    if "ge" in bounds and "le" in bounds:
+        return f"{what} from {bounds['ge']:g} to {bounds['le']:g}"
+    limits = [f"of at least {bounds['ge']:g}" if "ge" in bounds else "", f"above {bounds['gt']:g}" if "gt" in bounds
+              else "", f"of at most {bounds['le']:g}" if "le" in bounds else ""]
+    return " ".join([what, *[x for x in limits if x]])

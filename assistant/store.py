@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import IndexBusyError, NewsdeskError
+from .errors import ConfigError, IndexBusyError, NewsdeskError
 from .keyword import KeywordIndex
 from .locks import LockTimeout, exclusive
 
@@ -118,11 +118,56 @@ def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000, fr
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
-class Store:
-    """One index: open it with a Chroma client; writers take `writing()`, readers need nothing."""
+_SET_HOME = "Set NEWSDESK_HOME (or --index) to"
 
-    def __init__(self, index_dir: Path, client, collection: str = "newsdesk", reopen=None, documents: bool = False):
-        """`reopen()` makes a new client when another process has written (embedded Chroma only).
+
+def open_index_folder(index_dir: Path) -> bool:
+    """Make sure `index_dir` can hold an index (creating it if need be); True when this process may write to it.
+
+    A ConfigError names NEWSDESK_HOME when it cannot be used: a file, a folder that cannot be created or entered,
+    or a read-only folder with no index in it. A read-only folder that holds an index is for reading only."""
+    try:
+        not_a_folder = index_dir.exists() and not index_dir.is_dir()
+    except OSError as exc:  # e.g. inside a folder this user may not enter
+        raise ConfigError(f"Cannot reach the index folder {index_dir}: {_reason(exc)}. {_SET_HOME} a folder this "
+                          "user can read and write.") from None
+    if not_a_folder:
+        raise ConfigError(f"The index folder {index_dir} is a file, not a folder. {_SET_HOME} a folder: an existing "
+                          "index, or a new folder to create one in.")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a parent that is a file, a read-only parent, a read-only file system
+        raise ConfigError(f"Cannot create the index folder {index_dir}: {_reason(exc)}. {_SET_HOME} a folder "
+                          "this user can write to.") from None
+    if not os.access(index_dir, os.R_OK | os.X_OK):
+        raise ConfigError(f"Cannot read the index folder {index_dir}: permission denied. {_SET_HOME} a folder "
+                          "this user can read, or run as its owner.")
+    record = index_dir / "record.sqlite3"
+    writable = os.access(index_dir, os.W_OK) and (not record.exists() or os.access(record, os.W_OK))
+    if not writable and not record.exists():
+        raise ConfigError(f"There is no index in {index_dir}, and this user cannot create one there: the folder is "
+                          f"read-only. {_SET_HOME} an existing index, or a folder this user can write to.")
+    return writable
+
+
+def _reason(exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    return reason[:1].lower() + reason[1:]
+
+
+class Store:
+    """One index: open it with a Chroma client; writers take `writing()`, readers need nothing.
+
+    An index in a folder this process may not write to is opened for reading: the record read-only, and no embedded
+    Chroma (it writes to its database when it opens, even to read: chroma-core/chroma#1438), so questions are
+    answered from keyword search alone; writing raises a ConfigError that says what to do.
+    """
+
+    def __init__(self, index_dir: Path, client, collection: str = "newsdesk", reopen=None, documents: bool = False,
+                 connect=None):
+        """`reopen()` makes a new client when another process has written (embedded Chroma only); `connect()`
+        makes the client on first use when `client` is None (embedded Chroma: reading the record alone, as
+        `status` and `list` do, never opens it).
 
         Chroma gets ids, vectors and metadata; the chunk texts too only with `documents=True`
         (NEWSDESK_CHROMA_DOCUMENTS, for other tools reading the collection): nothing here reads them back (the
@@ -132,18 +177,22 @@ class Store:
         """
         self.index_dir = Path(index_dir)
         self.documents = documents
-        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.writable = open_index_folder(self.index_dir)
         self._client = client
+        self._connect = connect
+        self._connect_lock = threading.Lock()
         self._reopen = reopen
+        self._told_keyword_only = False
         self._collection_name = collection
         self._collection = None
         self._local = threading.local()
         self._keyword: KeywordIndex | None = None
         self._keyword_lock = threading.Lock()
-        self._conn().executescript(SCHEMA)
-        with self._db() as db:
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('writer_pid', '0')")
+        if self.writable:
+            self._conn().executescript(SCHEMA)
+            with self._db() as db:
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('writer_pid', '0')")
         self._known_generation = self.generation()
 
     # -- plumbing -------------------------------------------------------------------------------------------
@@ -154,11 +203,28 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = self._connect_record() if self.writable else self._connect_record_read_only()
             self._local.conn = conn
         return conn
+
+    def _connect_record(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _connect_record_read_only(self) -> sqlite3.Connection:
+        """The record in a folder we may not write to. A WAL database is read with its -shm file, which SQLite
+        cannot create here; when the writer has left none behind (it closed cleanly, so the database file holds
+        everything), the file is opened as immutable."""
+        uri = self.db_path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+            return conn
+        except sqlite3.Error:  # "attempt to write a readonly database": it would have to create the -shm file
+            conn.close()
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -175,6 +241,12 @@ class Store:
     @property
     def collection(self):
         if self._collection is None:
+            if self._client is None and self._connect is not None:
+                if not self.writable:
+                    raise ConfigError(self._read_only_message("its vectors cannot be opened"))
+                with self._connect_lock:  # questions on several threads: one client, started once
+                    if self._client is None:
+                        self._client = self._connect()
             self._collection = self._client.get_or_create_collection(
                 self._collection_name, configuration={"hnsw": HNSW}, embedding_function=None
             )
@@ -183,6 +255,7 @@ class Store:
     @contextlib.contextmanager
     def writing(self, wait: float = 10.0) -> Iterator["Store"]:
         """Exclusive write access across processes (a file lock); repairs what a crashed writer left."""
+        self.check_writable()
         try:
             with exclusive(self.index_dir / "write.lock", wait, poll=0.2):
                 self._follow_other_writers()
@@ -197,7 +270,7 @@ class Store:
         if generation == self._known_generation:
             return
         pid = self._conn().execute("SELECT value FROM meta WHERE key='writer_pid'").fetchone()[0]
-        if self._reopen is not None and int(pid) != os.getpid():
+        if self._reopen is not None and self.writable and int(pid) != os.getpid():
             log.info("the index was changed by another process; reopening the vector store")
             self._client = self._reopen()
             self._collection = None
@@ -206,7 +279,22 @@ class Store:
     # -- reading the record -----------------------------------------------------------------------------------
     def generation(self) -> int:
         row = self._conn().execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0])
+        return int(row[0]) if row else 0
+
+    @property
+    def keyword_only(self) -> bool:
+        """No vectors to search: embedded Chroma in a folder this process may not write to (see the class doc)."""
+        return not self.writable and self._client is None and self._connect is not None
+
+    def check_writable(self) -> None:
+        """A ConfigError that says what to do when this process may not change the index."""
+        if not self.writable:
+            raise ConfigError(self._read_only_message("ingest, remove, watch and feed refreshes cannot change it"))
+
+    def _read_only_message(self, what: str) -> str:
+        return (f"The index in {self.index_dir} is read-only for this user, so {what}. Run as the folder's owner, "
+                f"make it writable for this user, or {_SET_HOME[0].lower()}{_SET_HOME[1:]} a copy this user can "
+                "write to.")
 
     def counts(self) -> tuple[int, int]:
         conn = self._conn()
@@ -355,6 +443,13 @@ class Store:
 
     def dense_search_many(self, vectors: Sequence[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
         """`dense_search` for several queries in one call (a two-part question asks three)."""
+        if self.keyword_only:
+            if not self._told_keyword_only:
+                self._told_keyword_only = True
+                log.warning("The index in %s is read-only for this user, and embedded Chroma cannot open a read-only "
+                            "folder: answers come from keyword search alone. Make the folder writable for this user, "
+                            "or serve its vectors from a Chroma server (NEWSDESK_CHROMA_HOST).", self.index_dir)
+            return [[] for _ in vectors]
         self._follow_other_writers()
         try:  # no count() first: Chroma counts by scanning: 9 ms at 100k chunks, 60 ms at 1M
             res = self.collection.query(query_embeddings=[np.asarray(v, dtype=np.float32) for v in vectors],
@@ -384,7 +479,7 @@ class Store:
                 index = KeywordIndex.build(generation, self._keyword_rows())
                 log.info("built the keyword index (%d chunks) in %.1fs", len(index.chunk_ids),
                          time.perf_counter() - started)
-                if self.generation() == generation:
+                if self.generation() == generation and self.writable:
                     index.save(folder)
             self._keyword = index
             return index
@@ -412,6 +507,9 @@ class Store:
         host = getattr(settings, "chroma_server_host", None) if settings else None
         if host:
             return f"Chroma server {host}:{getattr(settings, 'chroma_server_http_port', '')}"
+        if self.keyword_only:
+            return f"embedded Chroma in {self.index_dir / 'chroma'}, not opened: the folder is read-only for this " \
+                   "user (keyword search only)"
         return f"embedded Chroma in {self.index_dir / 'chroma'}"
 
 

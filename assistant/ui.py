@@ -1095,9 +1095,10 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, wa
     settings = assistant.settings
     auth = page_auth(host, settings.auth.get_secret_value() if settings.auth else None,
                      insecure_public or settings.insecure_public)
+    status = assistant.status()  # opens the index: a wrong NEWSDESK_HOME stops here with its message
     if index_samples:
         samples = Path(assistant.settings.samples_dir)
-        if assistant.status().articles == 0 and samples.is_dir():
+        if status.articles == 0 and samples.is_dir():
             if not quiet:
                 print(f"The index in {assistant.index_dir} is empty: indexing the sample articles from {samples} …",
                       flush=True)

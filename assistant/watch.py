@@ -93,6 +93,7 @@ class Watcher:
         for folder in self.folders:
             if not folder.is_dir():
                 raise NewsdeskError(f"Cannot watch {folder}: no such folder.")
+        self.assistant.store.check_writable()  # say so now, not in the status of every pass
         self._stopping = False
         self._next_reconcile = -math.inf  # whatever changed while nothing was watching
         self._observer = self._start_observer()

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from .conftest import ROOT, SAMPLES
 
 
@@ -49,3 +51,44 @@ def test_ask_without_an_index_says_what_to_do(tmp_path):
     out = run("ask", "anything?", env={"NEWSDESK_HOME": str(tmp_path / "none")})
     assert out.returncode == 1
     assert "newsdesk ingest" in out.stderr and "Traceback" not in out.stderr
+
+
+def _hostile_index(tmp_path, embedder):
+    """An index whose article has escape sequences in its headline and text and a newline in its file name."""
+    from assistant import Assistant
+
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    (folder / "evil\nname.txt").write_text(
+        "Tarrow lighthouse \x1b[31mREOPENS\x1b[0m\x1b[2J\n\nThe Tarrow lighthouse reopened on Monday after two years "
+        "of repairs, the council said. \x1b]0;owned\x07Visitors can climb its 120 steps again from June.\n")
+    index = tmp_path / "idx"
+    assert Assistant(index_dir=index, embedder=embedder).ingest([folder]).added == 1
+    return index
+
+
+@pytest.mark.parametrize("command", [
+    ["list"],
+    ["ask", "When did the Tarrow lighthouse reopen?"],
+    ["retrieve", "When did the Tarrow lighthouse reopen?", "--top-k", "1"],
+])
+def test_headlines_and_file_names_are_printed_escaped(tmp_path, embedder, command):
+    out = run(*command, env={"NEWSDESK_HOME": str(_hostile_index(tmp_path, embedder))})
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout and "evil\nname" not in out.stdout
+    assert r"Tarrow lighthouse \x1b[31mREOPENS\x1b[0m\x1b[2J" in out.stdout
+    assert r"evil\nname.txt" in out.stdout
+
+
+@pytest.mark.parametrize("command", [["list"], ["status"], ["retrieve", "bus fares", "--top-k", "3"]])
+def test_output_into_a_closed_pipe_ends_quietly(fresh_copy, command):
+    """`newsdesk list | head`: the reader goes away first; no BrokenPipeError traceback, the SIGPIPE exit status."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # a reader that has already gone: every write fails with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "assistant.cli", *command], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=300,
+                              env={**os.environ, "NEWSDESK_HOME": str(fresh_copy)})
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")

@@ -1,0 +1,34 @@
+"""Settings from the environment: a wrong value is one line that names the variable and the fix, in the CLI and app.py
+(run as a user runs them, in subprocesses with real environment variables)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+ENTRY_POINTS = {"newsdesk status": ["-m", "assistant.cli", "status"], "app.py": ["app.py", "--no-samples"]}
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize("variable, value, message", [
+    ("NEWSDESK_TOP_K", "abc", "NEWSDESK_TOP_K=abc is not valid (passages handed to the answerer): input should be a "
+     "valid integer, unable to parse string as an integer. Set it to a whole number from 1 to 50, or unset it for "
+     "the default (6)."),
+    ("NEWSDESK_TOP_K", "0", "NEWSDESK_TOP_K=0 is not valid (passages handed to the answerer): input should be "
+     "greater than or equal to 1. Set it to a whole number from 1 to 50, or unset it for the default (6)."),
+    ("NEWSDESK_BACKEND", "gpt", "NEWSDESK_BACKEND=gpt is not valid: input should be 'auto', 'extractive' or "
+     "'openai'. Set it to one of auto, extractive, openai, or unset it for the default (auto)."),
+    ("NEWSDESK_MAX_FILE_MB", "-1", "NEWSDESK_MAX_FILE_MB=-1 is not valid (files larger than this are skipped with a "
+     "reason): input should be greater than 0. Set it to a number above 0, or unset it for the default (20)."),
+    ("NEWSDESK_INSECURE_PUBLIC", "maybe", "NEWSDESK_INSECURE_PUBLIC=maybe is not valid (allow listening beyond "
+     "127.0.0.1 without a password): input should be a valid boolean, unable to interpret input. Set it to true or "
+     "false (1 or 0), or unset it for the default (false)."),
+])
+def test_a_wrong_setting_is_one_line_naming_it_and_the_fix(tmp_path, entry, variable, value, message):
+    home = tmp_path / "idx"
+    out = subprocess.run([sys.executable, *ENTRY_POINTS[entry]], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={**os.environ, "NEWSDESK_HOME": str(home), variable: value})
+    assert (out.returncode, out.stderr) == (1, f"newsdesk: {message}\n")
+    assert not home.exists()  # refused before anything was opened
