@@ -104,20 +104,20 @@ def os_reason(exc: OSError) -> str:
 
 
 def broken_link(path: Path) -> str:
-    try:
-        target = os.readlink(path)
-    except OSError:
-        target = "?"
-    return f"broken link: it points to {target}, which does not exist"
+    return f"broken link: it points to {_link_target(path)}, which does not exist"
 
 
 def symlink_loop(path: Path) -> str:
     """Why a link that leads back to itself (a.txt -> b.txt -> a.txt) is not read."""
+    return (f"symlink loop: it points to {_link_target(path)}, which leads back to it; point the link at a file or "
+            "delete it")
+
+
+def _link_target(path: Path) -> str:
     try:
-        target = os.readlink(path)
+        return os.readlink(path)
     except OSError:
-        target = "?"
-    return f"symlink loop: it points to {target}, which leads back to it; point the link at a file or delete it"
+        return "?"
 
 
 def dup_key(text: str) -> str:
