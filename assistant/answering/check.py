@@ -69,7 +69,6 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
         given = [n for n in (claim.cited or read.floating) if 1 <= n <= len(passages)]
         scores = {n: support(claim.text, evidence[n - 1], asked) for n in given}
         cited = [n for n in given if scores[n].holds(GIVEN_OVERLAP)]
-        out.dropped += [(n, claim.text) for n in claim.cited if n in scores and n not in cited]
         if not cited:
             best = best_passage(claim.text, evidence, asked)
             if best is not None:
@@ -78,6 +77,7 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
         if not cited:
             out.removed.append(claim.text)
             continue
+        out.dropped += [(n, claim.text) for n in claim.cited if n in scores and n not in cited]
         out.kept += 1
         pieces.append((claim, cited))
     given_by_model = {n for claim, cited in pieces for n in cited if n in claim.cited or n in read.floating}
@@ -129,4 +129,5 @@ def compose(pieces: Sequence[tuple[Claim, Sequence[int]]]) -> str:
 
 
 def _short(text: str, n: int = 80) -> str:
+    text = text.rstrip(" .")
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
