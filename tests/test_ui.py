@@ -389,3 +389,23 @@ def test_the_page_is_not_exposed_beyond_loopback_without_a_password():
     assert page_auth("0.0.0.0", "desk:s3cret", False) == ("desk", "s3cret")
     with pytest.raises(ConfigError, match="user:password"):
         page_auth("0.0.0.0", "nopassword", False)
+
+
+def test_a_slow_llm_is_shown_against_its_time_limit_while_the_answer_is_awaited():
+    from assistant.types import Waiting
+    from assistant.ui import render_streaming
+
+    html = render_streaming("", Waiting(seconds=6.2, limit=30))
+    assert "Waiting for the LLM: 6 s so far (limit 30 s, NEWSDESK_LLM_TIMEOUT" in html
+    assert "Searching the articles" in render_streaming("")
+
+
+def test_a_citation_newsdesk_found_is_marked_in_the_answer_and_on_its_card():
+    from assistant.ui import render_answer
+
+    cite = Citation(number=1, doc_id="d", title="Harbour", source="/h.txt", quote="The harbour reopened.",
+                    matched=True)
+    data = answer_dict(Answer(text="The harbour reopened [1].", citations=[cite], backend="openai", raw="x"))
+    assert 'class="nd-cite nd-matched"' in render_answer(0, data) and "found by Newsdesk" in render_answer(0, data)
+    assert "Found by Newsdesk" in render_card(0, data["citations"][0])
+    assert data["raw"] == "x" and data["citations"][0]["matched"] is True
