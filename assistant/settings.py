@@ -1,11 +1,13 @@
 """One typed Settings object, read from NEWSDESK_* (and the usual OPENAI_*) environment variables."""
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,8 +23,9 @@ class Settings(BaseSettings):
         False, description="Also store each chunk's text in Chroma (for other tools reading the collection); "
         "Newsdesk reads texts from its record, and embedded Chroma inserts ~3x slower with them.")
 
-    backend: Literal["auto", "extractive", "openai"] = Field(
-        "auto", description="Answer backend: auto = openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive."
+    backend: Literal["auto", "extractive", "openai", "llama-index"] = Field(
+        "auto", description="Answer backend: auto = llama-index when NEWSDESK_LLAMA_INDEX_LLM is set, else openai when "
+        "OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive."
     )
     openai_api_key: Optional[SecretStr] = Field(
         None, validation_alias=AliasChoices("NEWSDESK_OPENAI_API_KEY", "OPENAI_API_KEY"), description="API key."
@@ -35,6 +38,12 @@ class Settings(BaseSettings):
     model: str = Field(
         "gpt-4.1-mini", validation_alias=AliasChoices("NEWSDESK_MODEL", "OPENAI_MODEL"), description="Chat model name."
     )
+    llama_index_llm: Optional[str] = Field(
+        None, description="A llama-index LLM class to write answers with, as module.Class, e.g. "
+        "llama_index.llms.openai_like.OpenAILike (pip install 'newsdesk[llama]'); checked like the openai backend's.")
+    llama_index_llm_args: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict, description="The arguments of NEWSDESK_LLAMA_INDEX_LLM's class as a JSON object, e.g. "
+        '{"model": "qwen2.5:1.5b", "api_base": "http://localhost:11434/v1", "api_key": "none", "is_chat_model": true}.')
     llm_timeout: float = Field(30.0, gt=0, description="Seconds an LLM answer may take in all, retries included; "
                                "then what it wrote so far is checked, or the answer falls back to extractive.")
     llm_max_retries: int = Field(2, ge=0, description="Retries (with backoff) on 429/5xx/timeouts, within the "
@@ -77,13 +86,35 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         return Path(value).expanduser()
 
+    @field_validator("llama_index_llm")
+    @classmethod
+    def _class_path(cls, value: Optional[str]) -> Optional[str]:
+        if value and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value.strip()):
+            raise ValueError("name the class with its module, e.g. llama_index.llms.openai_like.OpenAILike")
+        return value.strip() if value else None
+
+    @field_validator("llama_index_llm_args", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos}); write an object such as "
+                                 '{"model": "m", "api_base": "http://localhost:8080/v1"}') from None
+        if not isinstance(value, dict):
+            raise ValueError('must be a JSON object such as {"model": "m", "api_base": "http://localhost:8080/v1"}')
+        return value
+
     @property
     def llm_configured(self) -> bool:
-        return bool(self.openai_api_key) or bool(self.openai_base_url)
+        return bool(self.openai_api_key) or bool(self.openai_base_url) or bool(self.llama_index_llm)
 
     @property
     def answer_backend(self) -> str:
         if self.backend == "auto":
+            if self.llama_index_llm:
+                return "llama-index"
             return "openai" if self.llm_configured else "extractive"
         return self.backend
 
