@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .answering.llm import LLMAnswerer
     from .feeds import Feed, FeedRegistry, RefreshReport
     from .fetch import Fetcher
+    from .llama_adapters import NewsdeskQueryEngine, NewsdeskRetriever
     from .watch import Watcher
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,23 @@ class Assistant:
     def retrieve(self, question: str, top_k: int = 10) -> list[Passage]:
         question = self._check_question(question)
         return self.retriever.retrieve(question, top_k=top_k)
+
+    # -- llama-index (llama_adapters.py; llama-index is imported only when one is asked for) --------------------------
+    def as_retriever(self, top_k: int | None = None) -> NewsdeskRetriever:
+        """Newsdesk's retrieval as a llama-index `BaseRetriever`, for any llama-index query or chat engine: nodes
+        `NodeWithScore(TextNode(text, id_=chunk_id, metadata={doc_id, title, source, url, author, date}))` in
+        Newsdesk's fused order, `top_k` of them (default NEWSDESK_TOP_K)."""
+        from .llama_adapters import NewsdeskRetriever
+
+        return NewsdeskRetriever(self, top_k or self.settings.top_k)
+
+    def as_query_engine(self, streaming: bool = False, top_k: int | None = None) -> NewsdeskQueryEngine:
+        """Newsdesk's checked answers as a llama-index query engine: `Response.response` is `Answer.text`,
+        `source_nodes` are the cited passages in citation order ([1] first), `metadata["answer"]` the `Answer`.
+        `streaming=True` gives a `StreamingResponse` whose text, once read, is the checked answer."""
+        from .llama_adapters import NewsdeskQueryEngine
+
+        return NewsdeskQueryEngine(self, streaming=streaming, top_k=top_k)
 
     # -- answering ----------------------------------------------------------------------------------------------------
     def ask(self, question: str, history: History = (), top_k: int | None = None) -> Answer:
