@@ -11,23 +11,30 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from .answering.citations import NOT_FOUND, build_citations, renumber
 from .answering.extractive import ExtractiveAnswerer
 from .articles import Article, parse_text
-from .errors import IndexNotFoundError, LLMError, QuestionError
+from .errors import ConfigError, IndexNotFoundError, LLMError, QuestionError
 from .settings import Settings
 from .types import Answer, ArticleInfo, IngestReport, Passage, Status, Waiting
 
 if TYPE_CHECKING:
+    from .answering.llm import LLMAnswerer
     from .feeds import Feed, FeedRegistry, RefreshReport
     from .fetch import Fetcher
+    from .llama_adapters import NewsdeskQueryEngine, NewsdeskRetriever
     from .watch import Watcher
 
 log = logging.getLogger(__name__)
 
 _FOLLOW_UP = re.compile(r"^\s*(and|but|what about|how about|also|so|then)\b|\b(he|she|they|him|her|them|it|his|its|their|that|this|those)\b", re.I)
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
+LLM_BACKENDS = ("openai", "llama-index")  # the backends whose answers an LLM writes (and Newsdesk checks)
 
 
 class Assistant:
-    """Ingest articles, retrieve passages, answer questions with citations. Collaborators are injectable."""
+    """Ingest articles, retrieve passages, answer questions with citations. Collaborators are injectable.
+
+    `llm`: an `LLMAnswerer`, or any llama-index LLM (`llama_index.core.llms.LLM`), which is then wrapped in one so
+    that its answers get the same prompts, limits and citation check; with `NEWSDESK_BACKEND=auto` (the default) an
+    `llm` given here writes the answers."""
 
     def __init__(self, index_dir: str | Path | None = None, settings: Settings | None = None, *,
                  embedder=None, chroma_client=None, llm=None, backend: str | None = None, fetcher=None):
@@ -35,10 +42,11 @@ class Assistant:
         if index_dir is not None:
             self.settings = self.settings.model_copy(update={"home": Path(index_dir).expanduser()})
         self.index_dir = self.settings.home.resolve()
-        self.backend = backend or self.settings.answer_backend
+        self._llm = self._answerer(llm) if llm is not None else None
+        given = self._llm is not None and self.settings.backend == "auto"
+        self.backend = backend or (self._llm.name if given else self.settings.answer_backend)
         self._embedder = embedder
         self._chroma_client = chroma_client
-        self._llm = llm
         self._fetcher = fetcher
         self._store = None
         self._lock = threading.Lock()
@@ -70,16 +78,37 @@ class Assistant:
         return self._store
 
     @property
-    def llm(self):
-        """The `LLMAnswerer`: the `llm` given to the constructor, else the OpenAI-compatible server of the settings."""
+    def llm(self) -> LLMAnswerer:
+        """The `LLMAnswerer`: the `llm` given to the constructor, else the one the settings name (the llama-index LLM
+        of NEWSDESK_LLAMA_INDEX_LLM for the llama-index backend, the OpenAI-compatible server otherwise)."""
         if self._llm is None:
-            from .answering.llm import LLMAnswerer, OpenAIChat
-
             s = self.settings
-            key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
-            chat = OpenAIChat(s.model, key, s.openai_base_url, s.llm_max_retries)
-            self._llm = LLMAnswerer(chat, s.prompts_dir, s.llm_context, s.llm_max_tokens, s.llm_timeout)
+            if self.backend == "llama-index":
+                if not s.llama_index_llm:
+                    raise ConfigError("The llama-index backend needs an LLM: set NEWSDESK_LLAMA_INDEX_LLM (e.g. "
+                                      "llama_index.llms.openai_like.OpenAILike) and NEWSDESK_LLAMA_INDEX_LLM_ARGS, "
+                                      "or pass one as Assistant(llm=...).")
+                from .answering.llama_index_llm import load_llm
+
+                self._llm = self._answerer(load_llm(s.llama_index_llm, s.llama_index_llm_args))
+            else:
+                from .answering.llm import OpenAIChat
+
+                key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+                self._llm = self._answerer(OpenAIChat(s.model, key, s.openai_base_url, s.llm_max_retries))
         return self._llm
+
+    def _answerer(self, llm) -> LLMAnswerer:
+        """`llm` as an `LLMAnswerer`: a llama-index LLM or a `ChatModel` gets the settings' prompts and limits."""
+        from .answering.llama_index_llm import LlamaIndexChat, is_llama_index_llm
+        from .answering.llm import LLMAnswerer
+
+        s = self.settings
+        if is_llama_index_llm(llm):
+            llm = LlamaIndexChat(llm, s.llm_max_retries)
+        elif not (hasattr(llm, "stream_chat") and hasattr(llm, "name")):
+            return llm  # an LLMAnswerer, or an object that answers like one
+        return LLMAnswerer(llm, s.prompts_dir, s.llm_context, s.llm_max_tokens, s.llm_timeout)
 
     @property
     def retriever(self):
@@ -210,13 +239,52 @@ class Assistant:
 
     def status(self) -> Status:
         articles, chunks = self.store.counts()
-        model = self.settings.model if self.backend == "openai" else ""
+        model = self.model_name()
         return Status(articles, chunks, str(self.index_dir), self.store.describe(), self.backend, model,
                       "all-MiniLM-L6-v2 (local)")
+
+    def model_name(self) -> str:
+        """The LLM that writes answers ("" for extractive answers), without loading it."""
+        if self.backend not in LLM_BACKENDS:
+            return ""
+        if self._llm is not None:
+            return self._llm.model
+        if self.backend == "llama-index":
+            args = self.settings.llama_index_llm_args
+            return str(args.get("model") or args.get("model_name") or self.settings.llama_index_llm or "")
+        return self.settings.model
+
+    def llm_server(self) -> str:
+        """Where LLM answers are written, safe to show (no credentials); "" for extractive answers."""
+        from .settings import redact_url
+
+        s = self.settings
+        if self.backend == "llama-index":
+            where = getattr(getattr(self._llm, "chat", None), "where", "")
+            url = s.llama_index_llm_args.get("api_base") or s.llama_index_llm_args.get("base_url")
+            return where or f"{s.llama_index_llm or 'llama-index LLM'}" + (f" at {redact_url(str(url))}" if url else "")
+        return (redact_url(s.openai_base_url) or "OpenAI") if self.backend == "openai" else ""
 
     def retrieve(self, question: str, top_k: int = 10) -> list[Passage]:
         question = self._check_question(question)
         return self.retriever.retrieve(question, top_k=top_k)
+
+    # -- llama-index (llama_adapters.py; llama-index is imported only when one is asked for) --------------------------
+    def as_retriever(self, top_k: int | None = None) -> NewsdeskRetriever:
+        """Newsdesk's retrieval as a llama-index `BaseRetriever`, for any llama-index query or chat engine: nodes
+        `NodeWithScore(TextNode(text, id_=chunk_id, metadata={doc_id, title, source, url, author, date}))` in
+        Newsdesk's fused order, `top_k` of them (default NEWSDESK_TOP_K)."""
+        from .llama_adapters import NewsdeskRetriever
+
+        return NewsdeskRetriever(self, top_k or self.settings.top_k)
+
+    def as_query_engine(self, streaming: bool = False, top_k: int | None = None) -> NewsdeskQueryEngine:
+        """Newsdesk's checked answers as a llama-index query engine: `Response.response` is `Answer.text`,
+        `source_nodes` are the cited passages in citation order ([1] first), `metadata["answer"]` the `Answer`.
+        `streaming=True` gives a `StreamingResponse` whose text, once read, is the checked answer."""
+        from .llama_adapters import NewsdeskQueryEngine
+
+        return NewsdeskQueryEngine(self, streaming=streaming, top_k=top_k)
 
     # -- answering ----------------------------------------------------------------------------------------------------
     def ask(self, question: str, history: History = (), top_k: int | None = None) -> Answer:
@@ -242,7 +310,7 @@ class Assistant:
         passages = retriever.with_next(passages)
         # A follow-up retrieves with its context but is answered as asked ("and what did Lei say?").
         focus, focus_vector = (question, None) if query != question else (query, vector)
-        if self.backend == "openai" and passages:
+        if self.backend in LLM_BACKENDS and passages:
             raw = ""
             fitted = self.llm.fit(question if query == question else query, passages)
             try:
@@ -273,14 +341,14 @@ class Assistant:
 
         checked = check_reply(raw, passages, question)
         if checked.kept:
-            answer = self._finish(question, checked.text, passages, "openai", _join(note, checked.note()), started,
-                                  matched=checked.matched)
+            answer = self._finish(question, checked.text, passages, self.llm.name, _join(note, checked.note()),
+                                  started, matched=checked.matched)
             found = [f"[{c.number}]" for c in answer.citations if c.matched]
             if found:
                 answer.note = _join(answer.note, f"{', '.join(found)}: found by Newsdesk for sentences the LLM left "
                                                  "uncited.")
         elif checked.refused:
-            answer = Answer(NOT_FOUND, [], question, "openai", True, _join(note, checked.note()), passages,
+            answer = Answer(NOT_FOUND, [], question, self.llm.name, True, _join(note, checked.note()), passages,
                             time.perf_counter() - started)
         else:
             why = "The LLM's answer could not be matched to the articles, so this answer is extractive."
@@ -303,7 +371,7 @@ class Assistant:
         """The question to retrieve with: rewritten by the LLM, or joined to the last question when it is a follow-up."""
         if not history:
             return question, ""
-        if self.backend == "openai":
+        if self.backend in LLM_BACKENDS:
             try:
                 return self.llm.condense(question, history), ""
             except LLMError as exc:
@@ -328,7 +396,7 @@ class Assistant:
         return question
 
     def check_llm(self) -> str:
-        if not self.settings.llm_configured and self.backend != "openai":
+        if not self.settings.llm_configured and self.backend not in LLM_BACKENDS:
             return "No LLM is configured: answers are extractive. Set OPENAI_API_KEY (and OPENAI_BASE_URL) to use one."
         return self.llm.check()
 

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="+")
     p.add_argument("--top-k", type=int, default=None, help="passages given to the answerer")
-    p.add_argument("--backend", choices=["extractive", "openai"], help="override NEWSDESK_BACKEND")
+    p.add_argument("--backend", choices=["extractive", "openai", "llama-index"], help="override NEWSDESK_BACKEND")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(run=cmd_ask)
 
@@ -110,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baseline", action="store_true", help="skip the plain llama-index pipeline")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--keep-index", metavar="DIR", help="reuse or keep the evaluation index in DIR")
-    p.add_argument("--backend", choices=["extractive", "openai"], default="extractive",
-                   help="answer with the extractive answerer (default) or the configured LLM server "
-                        "(OPENAI_BASE_URL, NEWSDESK_MODEL, ...)")
+    p.add_argument("--backend", choices=["extractive", "openai", "llama-index"], default="extractive",
+                   help="answer with the extractive answerer (default) or the configured LLM (openai: "
+                        "OPENAI_BASE_URL, NEWSDESK_MODEL, ...; llama-index: NEWSDESK_LLAMA_INDEX_LLM and _ARGS)")
     p.add_argument("--answers", metavar="FILE", help="write every answer as JSON lines: the LLM's raw reply beside "
                                                      "the checked answer, its note and the cited articles")
     p.set_defaults(run=cmd_eval)

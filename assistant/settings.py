@@ -1,12 +1,13 @@
 """One typed Settings object, read from NEWSDESK_* (and the usual OPENAI_*) environment variables."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -24,8 +25,9 @@ class Settings(BaseSettings):
         False, description="Also store each chunk's text in Chroma (for other tools reading the collection); "
         "Newsdesk reads texts from its record, and embedded Chroma inserts ~3x slower with them.")
 
-    backend: Literal["auto", "extractive", "openai"] = Field(
-        "auto", description="Answer backend: auto = openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive."
+    backend: Literal["auto", "extractive", "openai", "llama-index"] = Field(
+        "auto", description="Answer backend: auto = llama-index when NEWSDESK_LLAMA_INDEX_LLM is set, else openai when "
+        "OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive."
     )
     openai_api_key: Optional[SecretStr] = Field(
         None, validation_alias=AliasChoices("NEWSDESK_OPENAI_API_KEY", "OPENAI_API_KEY"), description="API key."
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
     model: str = Field(
         "gpt-4.1-mini", validation_alias=AliasChoices("NEWSDESK_MODEL", "OPENAI_MODEL"), description="Chat model name."
     )
+    llama_index_llm: Optional[str] = Field(
+        None, description="A llama-index LLM class to write answers with, as module.Class, e.g. "
+        "llama_index.llms.openai_like.OpenAILike (pip install 'newsdesk[llama]'); checked like the openai backend's.")
+    llama_index_llm_args: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict, description="The arguments of NEWSDESK_LLAMA_INDEX_LLM's class as a JSON object, e.g. "
+        '{"model": "qwen2.5:1.5b", "api_base": "http://localhost:11434/v1", "api_key": "none", "is_chat_model": true}.')
     llm_timeout: float = Field(30.0, gt=0, description="Seconds an LLM answer may take in all, retries included; "
                                "then what it wrote so far is checked, or the answer falls back to extractive.")
     llm_max_retries: int = Field(2, ge=0, description="Retries (with backoff) on 429/5xx/timeouts, within the "
@@ -86,13 +94,35 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         return Path(value).expanduser()
 
+    @field_validator("llama_index_llm")
+    @classmethod
+    def _class_path(cls, value: Optional[str]) -> Optional[str]:
+        if value and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value.strip()):
+            raise ValueError("name the class with its module, e.g. llama_index.llms.openai_like.OpenAILike")
+        return value.strip() if value else None
+
+    @field_validator("llama_index_llm_args", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos}); write an object such as "
+                                 '{"model": "m", "api_base": "http://localhost:8080/v1"}') from None
+        if not isinstance(value, dict):
+            raise ValueError('must be a JSON object such as {"model": "m", "api_base": "http://localhost:8080/v1"}')
+        return value
+
     @property
     def llm_configured(self) -> bool:
-        return bool(self.openai_api_key) or bool(self.openai_base_url)
+        return bool(self.openai_api_key) or bool(self.openai_base_url) or bool(self.llama_index_llm)
 
     @property
     def answer_backend(self) -> str:
         if self.backend == "auto":
+            if self.llama_index_llm:
+                return "llama-index"
             return "openai" if self.llm_configured else "extractive"
         return self.backend
 
@@ -112,6 +142,9 @@ def redact_url(url: str | None) -> str:
         host += f":{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
+_MAY_HOLD_SECRETS = {"llama_index_llm_args"}  # its JSON may carry an api_key: never echoed in a message
+
+
 def _explain(error: dict) -> str:
     """'NEWSDESK_TOP_K=abc is not valid (passages handed to the answerer): input should be a valid integer, ...
     Set it to a whole number from 1 to 50, or unset it for the default (6).'"""
@@ -121,13 +154,15 @@ def _explain(error: dict) -> str:
         return f"A setting is not valid: {error['msg']}."
     aliases = getattr(field.validation_alias, "choices", None) or [f"NEWSDESK_{name.upper()}"]
     shown = str(error.get("input"))
-    value = "" if field.annotation in (SecretStr, Optional[SecretStr]) else \
+    secret = field.annotation in (SecretStr, Optional[SecretStr]) or name in _MAY_HOLD_SECRETS
+    value = "" if secret else \
         "=" + (shown if len(shown) <= 60 else shown[:59] + "…")
     # What the setting is for, from its description's first clause (a list of choices says enough by itself).
-    what = "" if _choices(field) else re.split(r"\. | \(|; ", field.description or "", maxsplit=1)[0].rstrip(".")
+    what = "" if _choices(field) else re.split(r"(?<!e\.g)\. | \(|; |, e\.g\.", field.description or "",
+                                               maxsplit=1)[0].rstrip(".")
     what = f" ({what[:1].lower()}{what[1:]})" if what else ""
     reason = error["msg"][:1].lower() + error["msg"][1:]
-    default = field.default
+    default = field.get_default(call_default_factory=True)
     if isinstance(default, (bool, float)):
         default = str(default).lower() if isinstance(default, bool) else f"{default:g}"
     default = "" if default is None else f" for the default ({default})"

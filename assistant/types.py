@@ -38,6 +38,7 @@ class Citation:
     date: str = ""
     sentences: tuple[str, ...] = ()  # the sentences of `quote` that support the answer
     matched: bool = False  # True when Newsdesk found this source for a claim the LLM left uncited
+    chunk_id: str = ""  # the cited passage's chunk (its id in the store, and its node id in llama-index)
 
 
 @dataclass

@@ -25,7 +25,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from .articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
-from .assistant import Assistant  # noqa: E402
+from .assistant import LLM_BACKENDS, Assistant  # noqa: E402
 from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError, QuestionError  # noqa: E402
 from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
 from .settings import redact_url  # noqa: E402,F401  (the one credential scrubber; tests import it from here too)
@@ -428,7 +428,7 @@ class NewsdeskPage:
     def header_html(self, articles: Sequence[ArticleInfo] | None = None) -> str:
         articles = self._articles() if articles is None else articles
         chunks = sum(a.chunks for a in articles)
-        backend = self.qa.backend + (f" · {self.qa.settings.model}" if self.qa.backend == "openai" else "")
+        backend = self.qa.backend + (f" · {self.qa.model_name()}" if self.qa.backend in LLM_BACKENDS else "")
         dot = '<span class="nd-dot">·</span>'
         return (f'<div class="nd-status"><span><b>{len(articles)}</b> articles</span>{dot}'
                 f'<span><b>{chunks}</b> chunks</span>{dot}<span>{esc(backend)} answers</span></div>')
@@ -604,10 +604,10 @@ class NewsdeskPage:
         except NewsdeskError as exc:
             store, embedder = f"unavailable: {self.scrub(str(exc))}", "all-MiniLM-L6-v2 (local)"
         rows = [
-            ("Answers", self.qa.backend + (" (LLM)" if self.qa.backend == "openai"
+            ("Answers", self.qa.backend + (" (LLM)" if self.qa.backend in LLM_BACKENDS
                                            else " (sentences quoted from the articles, no LLM)")),
-            ("Model", s.model if self.qa.backend == "openai" else "—"),
-            ("LLM server", redact_url(s.openai_base_url) or ("OpenAI" if self.qa.backend == "openai" else "—")),
+            ("Model", self.qa.model_name() or "—"),
+            ("LLM server", self.qa.llm_server() or "—"),
             ("API key", "set (hidden)" if s.openai_api_key else "not set"),
             ("LLM time limit", f"{s.llm_timeout:g} s per answer, {s.llm_max_retries} retries included "
                                "(NEWSDESK_LLM_TIMEOUT, NEWSDESK_LLM_MAX_RETRIES)"),

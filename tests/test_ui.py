@@ -103,6 +103,22 @@ def test_secrets_are_scrubbed_from_messages(tmp_path):
     assert "very-secret" not in page.settings_html() and "pw@" not in page.settings_html()
 
 
+def test_the_settings_tab_shows_a_llama_index_llm_without_its_secrets(tmp_path):
+    from assistant import Assistant
+    from assistant.settings import Settings
+    from assistant.ui import NewsdeskPage
+
+    settings = Settings(home=tmp_path, llama_index_llm="llama_index.llms.openai_like.OpenAILike",
+                        llama_index_llm_args={"model": "qwen2.5:1.5b", "api_key": "sk-very-secret",
+                                              "api_base": "https://me:pw@llm.example/v1"})
+    page = NewsdeskPage(Assistant(settings=settings))
+    html = page.settings_html()
+    assert "llama-index (LLM)" in html and "qwen2.5:1.5b" in html
+    assert "llama_index.llms.openai_like.OpenAILike at https://llm.example/v1" in html
+    assert "very-secret" not in html and "pw@" not in html
+    assert "llama-index · qwen2.5:1.5b answers" in page.header_html([])
+
+
 def test_update_index_reingests_watched_folders(fresh_copy, embedder, tmp_path):
     from assistant import Assistant
     from assistant.ui import NewsdeskPage

@@ -101,7 +101,7 @@ def build_citations(text: str, passages: Sequence[Passage], order: Sequence[int]
         out.append(Citation(number=number, doc_id=p.doc_id, title=p.title, source=p.source, quote=p.text, url=p.url,
                             author=p.author, date=p.date,
                             sentences=supporting_sentences(claims.get(number, []), p.text),
-                            matched=index + 1 in matched))
+                            matched=index + 1 in matched, chunk_id=p.chunk_id))
     return out
 
 
