@@ -18,8 +18,8 @@ ENTRY_POINTS = {"newsdesk status": ["-m", "assistant.cli", "status"], "app.py": 
      "the default (6)."),
     ("NEWSDESK_TOP_K", "0", "NEWSDESK_TOP_K=0 is not valid (passages handed to the answerer): input should be "
      "greater than or equal to 1. Set it to a whole number from 1 to 50, or unset it for the default (6)."),
-    ("NEWSDESK_BACKEND", "gpt", "NEWSDESK_BACKEND=gpt is not valid: input should be 'auto', 'extractive' or "
-     "'openai'. Set it to one of auto, extractive, openai, or unset it for the default (auto)."),
+    ("NEWSDESK_BACKEND", "gpt", "NEWSDESK_BACKEND=gpt is not valid: input should be 'auto', 'extractive', 'openai' "
+     "or 'llama-index'. Set it to one of auto, extractive, openai, llama-index, or unset it for the default (auto)."),
     ("NEWSDESK_MAX_FILE_MB", "-1", "NEWSDESK_MAX_FILE_MB=-1 is not valid (files larger than this are skipped with a "
      "reason): input should be greater than 0. Set it to a number above 0, or unset it for the default (20)."),
     ("NEWSDESK_INSECURE_PUBLIC", "maybe", "NEWSDESK_INSECURE_PUBLIC=maybe is not valid (allow listening beyond "
