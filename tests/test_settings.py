@@ -32,3 +32,11 @@ def test_a_wrong_setting_is_one_line_naming_it_and_the_fix(tmp_path, entry, vari
                          env={**os.environ, "NEWSDESK_HOME": str(home), variable: value})
     assert (out.returncode, out.stderr) == (1, f"newsdesk: {message}\n")
     assert not home.exists()  # refused before anything was opened
+
+
+def test_a_wrong_llm_args_setting_never_echoes_its_key(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "assistant.cli", "status"], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120, env={**os.environ, "NEWSDESK_HOME": str(tmp_path / "idx"),
+                                           "NEWSDESK_LLAMA_INDEX_LLM_ARGS": '{"api_key": "sk-very-secret", bad'})
+    assert out.returncode == 1 and "NEWSDESK_LLAMA_INDEX_LLM_ARGS is not valid" in out.stderr
+    assert "sk-very-secret" not in out.stderr and len(out.stderr.splitlines()) == 1
