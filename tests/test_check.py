@@ -57,3 +57,10 @@ def test_a_refusal_that_invents_a_number_is_removed_too():
 def test_a_reply_with_nothing_supported_and_no_refusal_is_not_a_refusal():
     out = check_reply("Lizzy is a professional writer.", PASSAGES, "What did Lei Jun say about chips?")
     assert out.kept == 0 and not out.refused and out.removed
+
+
+def test_talk_about_the_passages_is_not_a_claim():
+    out = check_reply("The passage asks about the Surge C1 imaging chip [2]. So the answer would be:\n"
+                      "The article says that Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2].", PASSAGES)
+    assert out.text == "Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2]."
+    assert out.removed == ["The passage asks about the Surge C1 imaging chip.", "So the answer would be"]

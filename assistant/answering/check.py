@@ -15,7 +15,7 @@ from typing import Sequence
 from ..chunking import split_sentences
 from ..types import Passage
 from .citations import content_words
-from .reply import Claim, read_reply
+from .reply import META, Claim, read_reply
 from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, support
 
 
@@ -65,6 +65,9 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
                 out.removed.append(claim.text)
             else:
                 pieces.append((claim, []))
+            continue
+        if META.search(claim.text):  # "The passage asks about ...": about the passages, not the news
+            out.removed.append(claim.text)
             continue
         given = [n for n in (claim.cited or read.floating) if 1 <= n <= len(passages)]
         scores = {n: support(claim.text, evidence[n - 1], asked) for n in given}

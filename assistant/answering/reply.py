@@ -56,6 +56,13 @@ REFUSAL = re.compile(
     r"\b(?:i\s+)?(?:cannot|can't|could not|couldn't|am unable to|was unable to)\s+(?:find|answer|determine|tell)\b",
     re.I,
 )
+# A sentence about the passages or the question rather than about the news ("The passage asks about ...", "So the
+# answer would be"): not a claim, whatever words it shares with a passage.
+META = re.compile(r"^\W*(?:so\s+|thus\s+)?(?:the|this|that|these|each)\s+(?:passages?|articles?|questions?|answers?|"
+                  r"texts?|documents?|sources?)\b(?!\s+(?:says?|said|states?|stated|notes?|noted|reports?|reported)\b)"
+                  r"|^\W*(?:so\s+)?(?:here is|here's|the answer is|the answer would be)\W*$", re.I)
+_SAYS = re.compile(r"^(?:the|this)\s+(?:article|text|story|report|passage)\s+(?:says|states|notes|reports)\s+"
+                   r"(?:that\s+)?", re.I)
 _FOOTNOTE_LINE = re.compile(r"^\s*(?:[-*•]\s*)?\[(\d+)\][.:)]?\s+\S")
 _SOURCES_HEADING = re.compile(r"^\s*(?:[-*•]\s*)?(?:sources?|references?|citations?|cited from|cited|see)\s*:?\s*$",
                               re.I)
@@ -177,6 +184,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     text = re.sub(r"[,;:]+(?=[.!?]|$)", "", text.strip())
     text = re.sub(r"^(?:[-*•]\s+)?[,;:]\s*", "", text).strip()
+    text = _SAYS.sub("", text)  # "The article says that X" claims X
     if len(text) > 1 and text[0].islower() and not text[1].isupper():
         text = text[0].upper() + text[1:]
     return text
