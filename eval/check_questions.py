@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Check the evaluation question sets: eval/dev.jsonl and eval/heldout.jsonl.
+"""Check the evaluation question sets: eval/dev.jsonl (with the former held-out questions, heldout-NNN) and the frozen
+eval/unseen.jsonl.
 
 Usage:
     python eval/check_questions.py [SHARED_DIR]
@@ -23,7 +24,8 @@ from pathlib import Path
 
 EVAL_DIR = Path(__file__).resolve().parent
 REPO_DIR = EVAL_DIR.parent
-QUESTION_FILES = ("dev.jsonl", "heldout.jsonl")
+QUESTION_FILES = ("dev.jsonl", "unseen.jsonl")
+ID_PREFIXES = {"dev.jsonl": ("dev", "heldout"), "unseen.jsonl": ("unseen",)}  # heldout-NNN: folded into dev
 FIELDS = ("id", "question", "type", "gold_docs", "answer_keywords")
 TYPES = ("factoid", "paraphrase", "quote", "multi", "null", "offtopic")  # offtopic: unanswerable, far from the corpus
 MAX_KEYWORDS = 3
@@ -143,7 +145,7 @@ def main(argv: list[str]) -> int:
 
     for name in QUESTION_FILES:
         path = EVAL_DIR / name
-        prefix = name.split(".")[0]
+        prefix = "(?:" + "|".join(ID_PREFIXES[name]) + ")"
         articles[name], counts[name] = set(), Counter()
         if not path.is_file():
             problems.append(f"{name}: file not found at {path}")
@@ -165,7 +167,7 @@ def main(argv: list[str]) -> int:
                     problems.append(f"{where}: id already used at {seen_ids[qid]}")
                 seen_ids[qid] = f"{name}:{lineno}"
                 if not re.fullmatch(rf"{prefix}-\d{{3}}", qid):
-                    problems.append(f"{where}: id should look like {prefix}-001")
+                    problems.append(f"{where}: id should look like {ID_PREFIXES[name][0]}-001")
             problems += check_row(row, where, shared, headlines, cache)
             if isinstance(row, dict):
                 counts[name][row.get("type")] += 1
@@ -173,9 +175,9 @@ def main(argv: list[str]) -> int:
                 if isinstance(gold, list):
                     articles[name].update(g for g in gold if isinstance(g, str) and g.startswith("bbc/"))
 
-    shared_articles = articles.get("dev.jsonl", set()) & articles.get("heldout.jsonl", set())
+    shared_articles = articles.get("dev.jsonl", set()) & articles.get("unseen.jsonl", set())
     if shared_articles:
-        problems.append(f"dev and heldout must use different BBC articles; both use {sorted(shared_articles)}")
+        problems.append(f"dev and unseen must use different BBC articles; both use {sorted(shared_articles)}")
 
     for name in QUESTION_FILES:
         total = sum(counts[name].values())

@@ -1,15 +1,16 @@
 """Could fitted weights replace the extractive answerer's hand-set ones? Fits them and compares, out of fold (seeded).
 
-    python eval/fit_scorer.py eval/dev.jsonl eval/heldout.jsonl --index /tmp/evalwork/newsdesk
+    python eval/fit_scorer.py eval/dev.jsonl --index /tmp/evalwork/newsdesk
 
 Labels: among the sentences the answerer considers for an answerable question (its shortlist), the ones from a gold
 article that contain an answer keyword. Features: `extractive.FEATURES`. A logistic regression is fitted with
 cross-validation grouped by question (a question's sentences are never split between training and testing); the
 report compares, per fold, how often the top-scored sentence is a labelled one under the hand-set weights and under
 the fitted ones, and how often the gate (answer or refuse) is right with the hand-set threshold and with a fitted
-logistic gate. Measured 2026-12-04 on dev + held-out (258 questions): top-1 0.578 hand (in sample) / 0.579 fitted,
-gate 0.578 / 0.613. Plugged into the answerer (weights mapped onto the hand-set scale), dev keyword accuracy fell
-0.873 -> 0.831 and off-topic abstention 1.00 -> 0.75 while held-out rose 0.692 -> 0.731: not adopted (issue 18).
+logistic gate. Measured 2026-12-04 on dev + held-out (258 questions; held-out is now folded into dev): top-1 0.578
+hand (in sample) / 0.579 fitted, gate 0.578 / 0.613. Plugged into the answerer (weights mapped onto the hand-set
+scale), dev keyword accuracy fell 0.873 -> 0.831 and off-topic abstention 1.00 -> 0.75 while held-out rose 0.692 ->
+0.731: not adopted (issue 18).
 """
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ Idf = Callable[[list[str]], Mapping[str, float]]
 
 @dataclass(frozen=True)
 class ExtractiveConfig:
-    """Weights and thresholds, tuned on eval/dev.jsonl (eval/tune.py), checked on eval/heldout.jsonl."""
+    """Weights and thresholds, tuned on eval/dev.jsonl (eval/tune.py); eval/unseen.jsonl only reports."""
 
     max_words: int = 80
     quote_words: int = 120  # "what did X say": X's quote is completed while the answer stays within this many words
