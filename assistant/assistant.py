@@ -138,7 +138,8 @@ class Assistant:
         urls = [p for p in paths if isinstance(p, str) and p.lower().startswith(("http://", "https://"))]
         if urls:
             files = [p for p in paths if p not in urls]
-            return merge_reports([self.ingest_urls(urls, progress)] + ([self.ingest(files, progress)] if files else []))
+            report = self.ingest_urls(urls, progress)
+            return report + self.ingest(files, progress) if files else report
         return self._ingestor().ingest_paths(list(paths), progress)
 
     def ingest_articles(self, articles: Sequence[Article], progress=None) -> IngestReport:
@@ -403,22 +404,6 @@ class Assistant:
 
 def _join(*notes: str) -> str:
     return " ".join(n for n in notes if n)
-
-
-def merge_reports(reports: Sequence[IngestReport]) -> IngestReport:
-    """One report for several ingests (URLs and files, removals and additions)."""
-    total = IngestReport()
-    for r in reports:
-        total.added += r.added
-        total.updated += r.updated
-        total.unchanged += r.unchanged
-        total.removed += r.removed
-        total.failed += r.failed
-        total.chunks += r.chunks
-        total.tokens += r.tokens
-        total.seconds += r.seconds
-        total.changes += r.changes
-    return total
 
 
 _default: Assistant | None = None

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 BATCH_CHUNKS = 256
-_NOT_ARTICLES = {"README", "LICENSE", "LICENCE", "CHANGELOG", "COPYING"}  # chunks embedded and committed together
+NOT_ARTICLES = {"README", "LICENSE", "LICENCE", "CHANGELOG", "COPYING"}  # chunks embedded and committed together
 
 
 @dataclass
@@ -88,7 +88,7 @@ def discover(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path]
             for name in sorted(filenames):
                 if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                     continue
-                if Path(name).stem.upper() in _NOT_ARTICLES:
+                if Path(name).stem.upper() in NOT_ARTICLES:
                     continue  # a folder's README is about the folder, not news (name the file to ingest it)
                 full = Path(dirpath) / name
                 if str(full) not in seen:

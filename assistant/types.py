@@ -78,6 +78,12 @@ class IngestReport:
     seconds: float = 0.0
     changes: list[tuple[str, str]] = field(default_factory=list)  # (action, source)
 
+    def __add__(self, other: "IngestReport") -> "IngestReport":
+        """One report for two ingests (URLs and files, removals and additions): counts and lists add up."""
+        return IngestReport(self.added + other.added, self.updated + other.updated, self.unchanged + other.unchanged,
+                            self.removed + other.removed, self.failed + other.failed, self.chunks + other.chunks,
+                            self.tokens + other.tokens, self.seconds + other.seconds, self.changes + other.changes)
+
     def summary(self) -> str:
         text = (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "

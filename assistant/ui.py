@@ -658,7 +658,7 @@ class NewsdeskPage:
                 report = self.ingest_uploads(files or [])
                 if (text or "").strip():
                     pasted = self.qa.ingest_text(text, (title or "").strip())
-                    report = _merge(report, pasted)
+                    report = report + pasted
         except NewsdeskError as exc:
             raise gr.Error(self.scrub(str(exc)), print_exception=False) from None
         return report_dict(report)
@@ -735,12 +735,6 @@ def _start(progress: gr.Progress | None, total: int | None, message: str) -> Non
 
 def example_question(evt: gr.SelectData) -> str:
     return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
-
-
-def _merge(a: IngestReport, b: IngestReport) -> IngestReport:
-    return IngestReport(a.added + b.added, a.updated + b.updated, a.unchanged + b.unchanged, a.removed + b.removed,
-                        a.failed + b.failed, a.chunks + b.chunks, a.tokens + b.tokens, a.seconds + b.seconds,
-                        a.changes + b.changes)
 
 
 def build_app(assistant: Assistant, watch: Sequence[str | Path] = (), watch_samples: bool = True) -> gr.Blocks:

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .articles import SUPPORTED_SUFFIXES
-from .assistant import merge_reports
 from .errors import IndexBusyError, NewsdeskError
-from .ingest import _NOT_ARTICLES  # the same files a folder ingest skips (README, LICENSE...)
+from .ingest import NOT_ARTICLES  # the same files a folder ingest skips (README, LICENSE...)
 from .types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -235,7 +234,7 @@ class Watcher:
         if present:
             reports.append(self.assistant.ingest(present))
         if reports:
-            self._record(merge_reports(reports))
+            self._record(sum(reports, IngestReport()))
 
     def _reconcile(self) -> None:
         try:
@@ -277,7 +276,7 @@ class Watcher:
     def _wanted(self, path: Path) -> bool:
         """The files a folder ingest would pick up: supported, not hidden, not a README or LICENSE."""
         return (path.suffix.lower() in SUPPORTED_SUFFIXES and not self._hidden(path)
-                and path.stem.upper() not in _NOT_ARTICLES)
+                and path.stem.upper() not in NOT_ARTICLES)
 
 
 class _EventHandler:

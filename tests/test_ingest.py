@@ -205,3 +205,14 @@ def test_a_bad_line_of_a_jsonl_is_reported_by_line_and_keeps_what_it_indexed_bef
     assert report.failed == [(f"{feed}:2", "not valid JSON: Unterminated string starting at column 35")]
     assert (report.added, report.removed, report.unchanged) == (1, 0, 2)
     assert sorted(a.title for a in qa.articles()) == ["Bridge opens", "Ferry returns", "Mill closes", "Pier reopens"]
+
+
+def test_reports_add_up():
+    from assistant.types import IngestReport
+
+    a = IngestReport(added=1, failed=[("a.txt", "empty")], chunks=3, seconds=1.0, changes=[("added", "b.txt")])
+    b = IngestReport(updated=2, removed=1, failed=[("c.bin", "binary")], chunks=4, tokens=9, seconds=0.5)
+    total = sum([a, b], IngestReport())
+    assert (total.added, total.updated, total.removed, total.chunks, total.tokens, total.seconds) == (1, 2, 1, 7, 9, 1.5)
+    assert total.failed == [("a.txt", "empty"), ("c.bin", "binary")] and total.changes == [("added", "b.txt")]
+    assert a.failed == [("a.txt", "empty")]  # the parts are left as they were
