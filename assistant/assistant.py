@@ -313,9 +313,9 @@ class Assistant:
         focus, focus_vector = (question, None) if query != question else (query, vector)
         if self.backend in LLM_BACKENDS and passages:
             raw = ""
-            fitted = self.llm.fit(question if query == question else query, passages)
+            fitted = self.llm.fit(query, passages)  # the LLM reads a follow-up as rewritten
             try:
-                for delta in self.llm.stream(question if query == question else query, fitted.passages):
+                for delta in self.llm.stream(query, fitted.passages):
                     if isinstance(delta, str):
                         raw += delta
                     yield delta
@@ -327,7 +327,7 @@ class Assistant:
                 if fitted.left_out:
                     note = _join(note, f"{fitted.left_out} lower-ranked passage{'s' * (fitted.left_out > 1)} left "
                                        f"out to fit the model's context (NEWSDESK_LLM_CONTEXT={self.llm.context_tokens}).")
-                yield self._checked(question, focus, focus_vector, raw, fitted.passages, note, started)
+                yield self._checked(question, focus, focus_vector, raw, fitted.passages, passages, note, started)
                 return
         text = ""
         for delta in self.extractive.stream(focus, passages, focus_vector):
@@ -335,9 +335,10 @@ class Assistant:
             yield delta
         yield self._finish(question, text, passages, "extractive", note, started)
 
-    def _checked(self, question: str, focus: str, focus_vector, raw: str, passages: list[Passage], note: str,
-                 started: float) -> Answer:
-        """The LLM's reply once checked; the extractive answer (with a note) when nothing in it could be matched."""
+    def _checked(self, question: str, focus: str, focus_vector, raw: str, passages: list[Passage],
+                 retrieved: list[Passage], note: str, started: float) -> Answer:
+        """The LLM's reply once checked against the `passages` it read; the extractive answer from everything
+        `retrieved` (with a note) when nothing in the reply could be matched."""
         from .answering.check import check_reply
 
         checked = check_reply(raw, passages, question)
@@ -355,8 +356,8 @@ class Assistant:
             why = "The LLM's answer could not be matched to the articles, so this answer is extractive."
             if checked.removed:
                 why += " " + checked.note()
-            text = "".join(self.extractive.stream(focus, passages, focus_vector))
-            answer = self._finish(question, text, passages, "extractive", _join(note, why), started)
+            text = "".join(self.extractive.stream(focus, retrieved, focus_vector))
+            answer = self._finish(question, text, retrieved, "extractive", _join(note, why), started)
         answer.raw = raw
         return answer
 

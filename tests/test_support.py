@@ -43,3 +43,10 @@ def test_words_a_passage_tells_the_model_to_write_are_not_evidence():
     assert "HACKED" not in without_instructions(evil)
     assert not support("HACKED.", Evidence.of(evil)).holds()
     assert support("The harbour reopened on Monday.", Evidence.of(evil)).holds()
+
+
+def test_a_number_alone_is_what_a_short_claim_adds():
+    evidence = Evidence.of("Xiaomi founder Lei Jun, 54, set off a wave of discussion.")
+    asked = frozenset({"old", "lei", "jun"})
+    assert support("Lei Jun is 54.", evidence, asked).holds()
+    assert not support("So it is.", evidence, asked).holds()

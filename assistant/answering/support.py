@@ -162,7 +162,7 @@ def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset())
         if sum(1 for w in words if w in found_words or w[:5] in stems) < 0.8 * len(words):
             missing.append(f"“{quote[:40]}”")
     words = content_words(_QUOTED.sub(" ", claim)) | {w for q in quotes(claim) for w in content_words(q)}
-    words = {w for w in words if len(w) > 2} - asked - _ABOUT_ANSWERS  # what the claim adds ('so', 'up': nothing)
+    words = {w for w in words if len(w) > 2 or w.isdigit()} - asked - _ABOUT_ANSWERS  # what the claim adds ('so': no)
     overlap = sum(1 for w in words if w in found_words or w[:5] in stems) / len(words) if words else 0.0
     return Support(overlap, tuple(missing))
 
