@@ -59,6 +59,16 @@ def fresh_copy(sample_index_dir, tmp_path) -> Path:
     return target
 
 
+@pytest.fixture
+def server():
+    """A fake OpenAI-compatible server on localhost, for exact replies (tests/openai_server.py)."""
+    from .openai_server import FakeOpenAI
+
+    s = FakeOpenAI().start()
+    yield s
+    s.stop()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -21,21 +21,10 @@ from assistant.answering.citations import NOT_FOUND
 from assistant.settings import Settings
 
 from .conftest import ROOT, SMOL_CONTEXT
-from .openai_server import FakeOpenAI, Reply
+from .openai_server import Reply
+from .test_llama_index_llm import openai_like
 
 LEI = "What did Lei Jun say about chips?"
-
-
-@pytest.fixture
-def server():
-    s = FakeOpenAI().start()
-    yield s
-    s.stop()
-
-
-def openai_like(base_url: str, **kw) -> OpenAILike:
-    return OpenAILike(**{"model": "test-model", "api_base": base_url, "api_key": "sk-test", "is_chat_model": True,
-                         "max_retries": 0, "timeout": 20, **kw})
 
 
 def llm_assistant(index_dir, embedder, llm) -> Assistant:

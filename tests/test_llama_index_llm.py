@@ -17,23 +17,16 @@ from assistant.chunking import count_tokens
 from assistant.settings import Settings
 
 from .conftest import SMOL_CONTEXT
-from .openai_server import FakeOpenAI, Reply
+from .openai_server import Reply
 from .test_llm_real import QUESTIONS, assert_honest
 
 LEI = "What did Lei Jun say about chips?"
 OPENAI_LIKE = "llama_index.llms.openai_like.OpenAILike"
 
 
-@pytest.fixture
-def server():
-    s = FakeOpenAI().start()
-    yield s
-    s.stop()
-
-
 def openai_like(base_url: str, **kw) -> OpenAILike:
     return OpenAILike(**{"model": "test-model", "api_base": base_url, "api_key": "sk-test-secret",
-                         "is_chat_model": True, "max_retries": 0, **kw})
+                         "is_chat_model": True, "max_retries": 0, "timeout": 20, **kw})
 
 
 def _qa(index_dir, embedder, llm, **settings) -> Assistant:

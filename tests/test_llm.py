@@ -5,14 +5,7 @@ from assistant import Assistant
 from assistant.answering.citations import NOT_FOUND
 from assistant.settings import Settings
 
-from .openai_server import FakeOpenAI, Reply
-
-
-@pytest.fixture
-def server():
-    s = FakeOpenAI().start()
-    yield s
-    s.stop()
+from .openai_server import Reply
 
 
 def _llm_assistant(index_dir, embedder, server, **kw):

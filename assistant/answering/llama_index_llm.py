@@ -10,13 +10,13 @@ from __future__ import annotations
 import importlib
 import logging
 import queue
-import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..chunking import count_tokens
 from ..errors import ConfigError, LLMError
 from ..settings import redact_url
+from .llm import ThreadedPieces
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -193,42 +193,26 @@ def _chat_messages(messages: list[dict]) -> list:
 
 
 def _within(make: Callable[[], Iterator[str]], timeout: float, late: Callable[[], LLMError]) -> Iterator[str]:
-    """The pieces of `make()`, read in a thread: nothing within `timeout` seconds raises `late()`; a reply that
-    stalls after its first pieces ends there (what was written is kept and checked)."""
-    box: queue.Queue = queue.Queue()
-    done = object()
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for piece in make():
-                if stop.is_set():
-                    return
-                box.put(piece)
-        except BaseException as exc:  # handed to the reader, raised there
-            box.put(exc)
-        box.put(done)
-
+    """The pieces of `make()`: nothing within `timeout` seconds raises `late()`; a reply that stalls after its first
+    pieces ends there (what was written is kept and checked)."""
+    pieces = ThreadedPieces(make, "llama-index-llm")
     deadline = time.monotonic() + timeout
-    threading.Thread(target=pump, daemon=True, name="llama-index-llm").start()
     got = False
     try:
         while True:
             try:
-                item = box.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 if not got:
                     raise late() from None
                 log.info("the LLM stopped writing for the rest of its %.3g s; its reply ends there", timeout)
                 return
-            if item is done:
+            if item is ThreadedPieces.DONE:
                 return
-            if isinstance(item, BaseException):
-                raise item
             got = True
             yield item
     finally:
-        stop.set()
+        pieces.stop()
 
 
 def _capped(pieces: Iterator[str], max_tokens: int) -> Iterator[str]:

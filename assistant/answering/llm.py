@@ -175,41 +175,56 @@ class LLMAnswerer:
                 time.sleep(pause)
 
 
-def _with_heartbeat(make: Callable[[], Iterator[str]], deadline: float, clock: Callable[[], float],
-                    limit: float) -> Iterator[str | Waiting]:
-    """The pieces of `make()`, read in a thread, with a `Waiting` each second that passes without one."""
-    box: queue.Queue = queue.Queue()
-    done = object()
-    stop = threading.Event()
+class ThreadedPieces:
+    """The pieces of `make()`, read in a daemon thread, so that the reader can wait for each with a time limit."""
 
-    def pump() -> None:
+    DONE = object()
+
+    def __init__(self, make: Callable[[], Iterator[str]], name: str):
+        self._box: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        threading.Thread(target=self._pump, args=(make,), daemon=True, name=name).start()
+
+    def _pump(self, make: Callable[[], Iterator[str]]) -> None:
         try:
             for piece in make():
-                if stop.is_set():
+                if self._stop.is_set():
                     return
-                box.put(piece)
+                self._box.put(piece)
         except BaseException as exc:  # handed to the reader, raised there
-            box.put(exc)
-        box.put(done)
+            self._box.put(exc)
+        self._box.put(self.DONE)
 
+    def get(self, timeout: float):
+        """The next piece, or DONE; raises what `make()` raised, or `queue.Empty` after `timeout` seconds."""
+        item = self._box.get(timeout=timeout)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _with_heartbeat(make: Callable[[], Iterator[str]], deadline: float, clock: Callable[[], float],
+                    limit: float) -> Iterator[str | Waiting]:
+    """The pieces of `make()`, with a `Waiting` each second that passes without one."""
+    pieces = ThreadedPieces(make, "llm-stream")
     started = clock()
-    threading.Thread(target=pump, daemon=True, name="llm-stream").start()
     try:
         while True:
             try:
-                item = box.get(timeout=1.0)
+                item = pieces.get(timeout=1.0)
             except queue.Empty:
                 if clock() > deadline + 5:  # the server ignores its timeout: stop waiting for it
-                    raise LLMError(f"The LLM did not answer within {limit:g} s (NEWSDESK_LLM_TIMEOUT).")
+                    raise LLMError(f"The LLM did not answer within {limit:g} s (NEWSDESK_LLM_TIMEOUT).") from None
                 yield Waiting(clock() - started, limit)
                 continue
-            if item is done:
+            if item is ThreadedPieces.DONE:
                 return
-            if isinstance(item, BaseException):
-                raise item
             yield item
     finally:
-        stop.set()
+        pieces.stop()
 
 
 def _first_sentences(p: Passage, budget: int) -> Passage | None:
