@@ -133,9 +133,6 @@ class LLMAnswerer:
         if not got:
             raise LLMError(f"The LLM ({self.model}) returned an empty answer.")
 
-    def complete(self, question: str, passages: Sequence[Passage]) -> str:
-        return "".join(x for x in self.stream(question, passages) if isinstance(x, str)).strip()
-
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A standalone version of a follow-up question."""
         lines = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in history[-3:])

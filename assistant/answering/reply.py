@@ -84,10 +84,6 @@ class ReadReply:
     floating: list[int] = field(default_factory=list)  # numbers from lines that only point at passages
     styles: Counter = field(default_factory=Counter)  # citation style -> times seen
 
-    @property
-    def refused(self) -> bool:
-        return any(c.refusal for c in self.claims)
-
 
 def normalise_markers(text: str) -> tuple[str, Counter]:
     """Every known citation style rewritten as `[n][m]`; also which styles were seen (style -> count)."""
