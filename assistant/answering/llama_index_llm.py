@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from ..chunking import count_tokens
 from ..errors import ConfigError, LLMError
 from ..settings import redact_url
-from .llm import ThreadedPieces
+from .llm import Fixes, ThreadedPieces, failure
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -139,34 +139,18 @@ class LlamaIndexChat:
 
         status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
         status = status if isinstance(status, int) else None
-        retry = False
+        fixes = Fixes(key=f"the api_key in {SETTING}", model=f"the model in {SETTING}",
+                      address=f"its api_base ({SETTING})")
         if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException, TimeoutError)):
-            msg, retry = (f"The LLM {self.where} did not answer in time: check the server, or raise "
-                          "NEWSDESK_LLM_TIMEOUT."), True
-        elif isinstance(exc, (openai.APIConnectionError, httpx.TransportError, ConnectionError)):
-            msg, retry = (f"Cannot reach the LLM {self.where}: check its api_base ({SETTING}) and that the server is "
-                          "running."), True
-        elif status == 401:
-            msg = f"The LLM server of {self.where} rejected the API key (401): check the api_key in {SETTING}."
-        elif status == 403:
-            msg = f"The API key may not use {self.model} (403): check the api_key and model in {SETTING}."
-        elif status == 404:
-            msg = f"The LLM server of {self.where} has no model {self.model!r} (404): set a model it serves in {SETTING}."
-        elif status == 429:
-            msg, retry = "The LLM server is rate-limiting requests (429) even after retries: wait a moment.", True
-        elif status == 400:
-            msg = (f"The LLM server refused the request (400: {self._scrub(str(exc))[:160]}): if it says the prompt is "
-                   "too long, lower NEWSDESK_LLM_CONTEXT to the model's context size.")
-        elif status is not None:
-            msg, retry = f"The LLM server of {self.where} failed ({status}) even after retries: try again later.", \
-                status in (408, 409) or status >= 500
-        else:
-            msg = (f"The LLM {self.where} failed ({type(exc).__name__}: {self._scrub(str(exc))[:200]}): check its "
-                   f"arguments ({SETTING}).")
+            return failure(self.where, self.model, fixes, timed_out=True)
+        if isinstance(exc, (openai.APIConnectionError, httpx.TransportError, ConnectionError)):
+            return failure(self.where, self.model, fixes, unreachable=True)
+        if status is not None:
+            return failure(self.where, self.model, fixes, status, detail=self._scrub(str(exc)))
+        msg = (f"The LLM {self.where} failed ({type(exc).__name__}: {self._scrub(str(exc))[:200]}): check its "
+               f"arguments ({SETTING}).")
         log.warning("%s", msg)
-        error = LLMError(msg)
-        error.retry = retry
-        return error
+        return LLMError(msg)
 
     def _scrub(self, text: str) -> str:
         """Never echo a key: the values of the LLM's key, token, secret and password settings are blanked."""

@@ -292,9 +292,52 @@ class OpenAIChat:
         return _translate_errors(self.shown_url, self.model, timeout)
 
 
+@dataclass(frozen=True)
+class Fixes:
+    """What a failure message tells the user to check, in the words of one backend's settings."""
+
+    key: str  # e.g. "OPENAI_API_KEY"
+    model: str  # e.g. "NEWSDESK_MODEL"
+    address: str  # e.g. "OPENAI_BASE_URL"
+
+
+def failure(who: str, model: str, fixes: Fixes, status: int | None = None, timed_out: bool = False,
+            unreachable: bool = False, detail: str = "") -> LLMError:
+    """The LLMError for a failed request, naming the fix; `retry` marks what may pass on another attempt.
+
+    `who` names the LLM in a sentence ("at http://localhost:8080/v1", "OpenAILike (qwen at ...)"); `detail` is the
+    server's own words for a refused request (already free of secrets)."""
+    retry = False
+    if timed_out:
+        msg, retry = f"The LLM {who} did not answer in time: check the server or raise NEWSDESK_LLM_TIMEOUT.", True
+    elif unreachable:
+        msg, retry = f"Cannot reach the LLM {who}: check {fixes.address} and that the server is running.", True
+    elif status == 401:
+        msg = f"The LLM server {who} rejected the API key (401): check {fixes.key}."
+    elif status == 403:
+        msg = f"The API key may not use {model} (403): check {fixes.key} and {fixes.model}."
+    elif status == 404:
+        msg = f"The LLM server {who} has no model {model!r} (404): set {fixes.model} to one it serves."
+    elif status == 429:
+        msg, retry = ("The LLM server is rate-limiting requests (429) even after retries: wait a moment or check your "
+                      "plan."), True
+    elif status == 400:
+        msg = (f"The LLM server refused the request (400: {detail[:160]}): if it says the prompt is too long, lower "
+               "NEWSDESK_LLM_CONTEXT to the model's context size.")
+    else:
+        msg, retry = f"The LLM server {who} failed ({status}) even after retries: try again later.", \
+            status in (408, 409) or (status or 0) >= 500
+    log.warning("%s", msg)
+    error = LLMError(msg)
+    error.retry = retry
+    return error
+
+
+OPENAI_FIXES = Fixes(key="OPENAI_API_KEY", model="NEWSDESK_MODEL", address="OPENAI_BASE_URL")
+
+
 class _translate_errors:
-    """Turns openai exceptions into LLMError messages that name the fix (and never echo the key); `retry` marks
-    the ones worth another attempt."""
+    """Turns openai exceptions into LLMError messages that name the fix (and never echo the key)."""
 
     def __init__(self, base_url: str, model: str, timeout: float):
         self.base_url, self.model, self.timeout = base_url, model, timeout
@@ -307,31 +350,15 @@ class _translate_errors:
             return False
         import openai
 
-        retry = False
-        if isinstance(exc, openai.AuthenticationError):
-            msg = f"The LLM server at {self.base_url} rejected the API key (401): check OPENAI_API_KEY."
-        elif isinstance(exc, openai.PermissionDeniedError):
-            msg = f"The API key may not use {self.model} (403): check OPENAI_API_KEY and NEWSDESK_MODEL."
-        elif isinstance(exc, openai.NotFoundError):
-            msg = f"The LLM server has no model {self.model!r} (404): set NEWSDESK_MODEL to one it serves."
-        elif isinstance(exc, openai.RateLimitError):
-            msg, retry = "The LLM server is rate-limiting requests (429) even after retries: wait a moment or check your plan.", True
-        elif isinstance(exc, openai.APITimeoutError):
-            msg, retry = (f"The LLM at {self.base_url} did not answer in time: check the server or raise "
-                          "NEWSDESK_LLM_TIMEOUT."), True
-        elif isinstance(exc, openai.APIConnectionError):
-            msg, retry = f"Cannot reach the LLM at {self.base_url}: check OPENAI_BASE_URL and that the server is running.", True
-        elif isinstance(exc, openai.BadRequestError):
-            msg = (f"The LLM server refused the request (400: {str(exc)[:160]}): if it says the prompt is too long, "
-                   "lower NEWSDESK_LLM_CONTEXT to the model's context size.")
-        elif isinstance(exc, openai.APIStatusError):
-            msg, retry = f"The LLM server failed ({exc.status_code}) even after retries: try again later.", \
-                exc.status_code in (408, 409) or exc.status_code >= 500
-        elif isinstance(exc, (ValueError, KeyError, IndexError, AttributeError, TypeError)):
+        who = f"at {self.base_url}"
+        if isinstance(exc, openai.APITimeoutError):
+            raise failure(who, self.model, OPENAI_FIXES, timed_out=True) from exc
+        if isinstance(exc, openai.APIConnectionError):
+            raise failure(who, self.model, OPENAI_FIXES, unreachable=True) from exc
+        if isinstance(exc, openai.APIStatusError):
+            raise failure(who, self.model, OPENAI_FIXES, exc.status_code, detail=str(exc)) from exc
+        if isinstance(exc, (ValueError, KeyError, IndexError, AttributeError, TypeError)):
             msg = f"The LLM server sent a malformed reply ({type(exc).__name__}): is {self.base_url} OpenAI-compatible?"
-        else:
-            return False
-        log.warning("%s", msg)
-        error = LLMError(msg)
-        error.retry = retry
-        raise error from exc
+            log.warning("%s", msg)
+            raise LLMError(msg) from exc
+        return False
