@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     quiet_libraries()
     from assistant import Assistant, NewsdeskError
-    from assistant.ui import serve
+    from assistant.web.ui import serve
 
     try:
         qa = Assistant(index_dir=args.index)

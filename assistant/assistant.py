@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .answering.citations import NOT_FOUND, build_citations, renumber
 from .answering.extractive import ExtractiveAnswerer
-from .articles import Article, parse_text
+from .sources.articles import Article, parse_text
 from .errors import ConfigError, IndexNotFoundError, LLMError, QuestionError
 from .settings import Settings
 from .types import Answer, ArticleInfo, IngestReport, Passage, Status, Waiting
 
 if TYPE_CHECKING:
     from .answering.llm import LLMAnswerer
-    from .feeds import Feed, FeedRegistry, RefreshReport
-    from .fetch import Fetcher
+    from .sources.feeds import Feed, FeedRegistry, RefreshReport
+    from .sources.fetch import Fetcher
     from .llama_adapters import NewsdeskQueryEngine, NewsdeskRetriever
-    from .watch import Watcher
+    from .sources.watch import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Assistant:
     @property
     def embedder(self):
         if self._embedder is None:
-            from .embedder import Embedder
+            from .ingest.embedder import Embedder
 
             self._embedder = Embedder(self.settings.embed_batch_size, self.settings.embed_precision)
         return self._embedder
@@ -65,7 +65,7 @@ class Assistant:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    from .store import Store, chroma_client
+                    from .store.record import Store, chroma_client
 
                     s = self.settings
                     embedded = self._chroma_client is None and not s.chroma_host
@@ -112,7 +112,7 @@ class Assistant:
 
     @property
     def retriever(self):
-        from .retrieval import Retriever
+        from .retrieve.hybrid import Retriever
 
         return Retriever(self.store, self.embedder)
 
@@ -128,7 +128,7 @@ class Assistant:
 
     # -- ingest ---------------------------------------------------------------------------------------------------
     def _ingestor(self):
-        from .ingest import Ingestor
+        from .ingest.pipeline import Ingestor
 
         return Ingestor(self.store, self.embedder, self.settings.chunk_tokens, int(self.settings.max_file_mb * 1e6))
 
@@ -163,7 +163,7 @@ class Assistant:
     @property
     def fetcher(self) -> Fetcher:
         if self._fetcher is None:
-            from .fetch import Fetcher
+            from .sources.fetch import Fetcher
 
             s = self.settings
             self._fetcher = Fetcher(s.user_agent, s.fetch_timeout, int(s.fetch_max_mb * 1e6), s.fetch_host_delay)
@@ -174,7 +174,7 @@ class Assistant:
         from dataclasses import replace
 
         from .errors import ArticleError
-        from .fetch import FetchError, fetch_article
+        from .sources.fetch import FetchError, fetch_article
 
         articles, failed = [], []
         for n, url in enumerate(urls):
@@ -199,7 +199,7 @@ class Assistant:
         return report
 
     def feed_registry(self) -> FeedRegistry:
-        from .feeds import FeedRegistry
+        from .sources.feeds import FeedRegistry
 
         return FeedRegistry(self.index_dir)
 
@@ -217,7 +217,7 @@ class Assistant:
 
     def refresh_feeds(self, progress=None) -> RefreshReport:
         """Fetch every remembered feed once and index new and changed entries; a `RefreshReport`, errors per feed."""
-        from .feeds import refresh_feeds
+        from .sources.feeds import refresh_feeds
 
         def is_indexed(link: str) -> bool:
             return self.store.article(Article(title="", text="", source=link, url=link).doc_id) is not None
@@ -227,7 +227,7 @@ class Assistant:
     def watcher(self, folders: Sequence[str | Path], debounce: float | None = None, reconcile: float | None = None,
                 on_report=None) -> Watcher:
         """A `Watcher` keeping the index in step with these folders; call `start()` (and later `stop()`)."""
-        from .watch import Watcher
+        from .sources.watch import Watcher
 
         s = self.settings
         return Watcher(self, folders, s.watch_debounce if debounce is None else debounce,

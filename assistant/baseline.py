@@ -22,7 +22,7 @@ class PlainPipeline:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-        from .embedder import model_path
+        from .ingest.embedder import model_path
 
         return HuggingFaceEmbedding(model_name=self._embedder_path or model_path(), device="cpu")
 

@@ -232,7 +232,7 @@ def cmd_remove(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .ui import serve
+    from .web.ui import serve
 
     qa = _assistant(args)
     serve(qa, host=args.host or qa.settings.host, port=args.port or qa.settings.port, watch=args.watch,

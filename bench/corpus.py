@@ -67,14 +67,14 @@ class Question:
 
 
 def _formats() -> str:
-    from assistant.articles import SUPPORTED_SUFFIXES
+    from assistant.sources.articles import SUPPORTED_SUFFIXES
 
     return " ".join(SUPPORTED_SUFFIXES)
 
 
 def _discover(folder: Path, prefix: str) -> tuple[list[SourceFile], list[tuple[str, str]]]:
     """The files Newsdesk would ingest from `folder` (its own discovery: formats, hidden files, READMEs skipped)."""
-    from assistant.ingest import discover
+    from assistant.ingest.pipeline import discover
 
     files, _, problems = discover([folder])
     top = folder.resolve()
@@ -120,7 +120,7 @@ def read_articles(corpus: Corpus) -> tuple[list[CorpusArticle], list[SourceFile]
     """(articles, the files they came from, files that gave none with the reason), parsed as Newsdesk parses them.
 
     Raises InputError when no file gives an article."""
-    from assistant.articles import parse_file
+    from assistant.sources.articles import parse_file
     from assistant.errors import ArticleError
 
     articles: list[CorpusArticle] = []
@@ -161,14 +161,14 @@ def copy_corpus(files: list[SourceFile], dest: Path) -> None:
 
 
 def _sentences(text: str) -> list[str]:
-    from assistant.chunking import split_sentences
+    from assistant.ingest.chunking import split_sentences
 
     return [text[s:e] for s, e in split_sentences(text)]
 
 
 def copied_articles(root: Path) -> tuple[list[Path], list[CorpusArticle]]:
     """The article files of a corpus copy and their articles (for the edit, which happens in a worker)."""
-    from assistant.articles import parse_file
+    from assistant.sources.articles import parse_file
     from assistant.errors import ArticleError
 
     files, _ = _discover(root, "")
@@ -277,9 +277,9 @@ def calibration_texts(articles: list[CorpusArticle], min_texts: int = CALIBRATIO
 
     Never fewer than the embedder's small-batch limit: below it `Embedder.embed_counted` runs the ONNX copy of the
     model, not the torch one an ingest runs, and the 'bare model' figure would measure another runtime."""
-    from assistant.articles import Article
-    from assistant.embedder import SMALL_BATCH
-    from assistant.ingest import build_chunks
+    from assistant.sources.articles import Article
+    from assistant.ingest.embedder import SMALL_BATCH
+    from assistant.ingest.pipeline import build_chunks
 
     min_texts = max(min_texts, SMALL_BATCH + 1)
     texts: list[str] = []

@@ -39,7 +39,7 @@ def _report_dict(report, wall: float) -> dict:
 
 def _expected_doc_ids(root: Path, questions: list[Question]) -> dict[tuple[str, int], str]:
     """(file, article in it) -> the doc_id Newsdesk gives that article, for the questions that name one."""
-    from assistant.articles import parse_file
+    from assistant.sources.articles import parse_file
 
     out = {}
     for q in questions:
@@ -121,7 +121,7 @@ def save_base_vectors(store, cache_dir: Path, fingerprint: str, corpus_name: str
 
 def run(spec: dict) -> dict:
     from assistant import Assistant
-    from assistant.embedder import SMALL_BATCH, Embedder
+    from assistant.ingest.embedder import SMALL_BATCH, Embedder
     from assistant.settings import Settings
 
     work = Path(spec["work_dir"])

@@ -52,7 +52,7 @@ def read_documents(corpus: Path, files: list[str]) -> list:
     from llama_index.core import Document, SimpleDirectoryReader
     from llama_index.core.readers.file.base import default_file_metadata_func
 
-    from assistant.articles import parse_file
+    from assistant.sources.articles import parse_file
 
     paths = [corpus / rel for rel in files]
     txt = [p for p in paths if p.suffix.lower() == ".txt"]
@@ -71,8 +71,8 @@ def read_documents(corpus: Path, files: list[str]) -> list:
 def run(spec: dict) -> dict:
     from llama_index.core import Settings, StorageContext, VectorStoreIndex
 
-    from assistant.embedder import Embedder, model_path
-    from assistant.store import chroma_client
+    from assistant.ingest.embedder import Embedder, model_path
+    from assistant.store.record import chroma_client
 
     work = Path(spec["work_dir"])
     corpus = Path(spec["corpus_dir"])

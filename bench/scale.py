@@ -44,8 +44,8 @@ def base_chunks(spec: dict, embedder) -> tuple[np.ndarray, list[dict], str]:
         rows = [json.loads(line) for line in (cache_dir / "base_chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         if len(rows) == len(vectors) and len(rows) > 0:
             return vectors.astype(np.float32), rows, f"cache ({len(rows)} chunks from the main benchmark's index)"
-    from assistant.articles import parse_file
-    from assistant.ingest import build_chunks
+    from assistant.sources.articles import parse_file
+    from assistant.ingest.pipeline import build_chunks
 
     rows, texts = [], []
     corpus = Path(spec["corpus_dir"])
@@ -69,7 +69,7 @@ class Synthesizer:
     which no real collection looks like and which HNSW searches badly (greedy search stuck in the wrong clump)."""
 
     def __init__(self, vectors: np.ndarray, rows: list[dict], seed: int = SEED, mix: bool = True):
-        from assistant.chunking import split_sentences
+        from assistant.ingest.chunking import split_sentences
 
         self.vectors = vectors
         self.rows = rows
@@ -82,8 +82,8 @@ class Synthesizer:
         self.articles = 0
 
     def batch(self, chunks: int):
-        from assistant.chunking import embedding_text
-        from assistant.store import ArticleRow, ChunkRow, NewVersion
+        from assistant.ingest.chunking import embedding_text
+        from assistant.store.record import ArticleRow, ChunkRow, NewVersion
 
         n_articles = max(1, chunks // CHUNKS_PER_ARTICLE)
         total = n_articles * CHUNKS_PER_ARTICLE
@@ -162,7 +162,7 @@ class ExactSearch:
 
 def dense_recall(store, exact: ExactSearch, qvecs: np.ndarray, k: int = 10) -> tuple[dict, list[list[str]]]:
     """Recall@k of the product's dense search (Store.dense_search, its own depth of 40) against exact search."""
-    from assistant.retrieval import RetrievalConfig
+    from assistant.retrieve.hybrid import RetrievalConfig
 
     depth = RetrievalConfig().candidates
     truth = [[Synthesizer.chunk_id(int(r)) for r in row] for row in exact.top(qvecs, k)]
@@ -183,7 +183,7 @@ def _time_calls(fn, args_list) -> list[float]:
 
 def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> dict:
     """Latency of Retriever.retrieve (query embedding included) and of each of its parts, at the current size."""
-    from assistant.retrieval import Retriever
+    from assistant.retrieve.hybrid import Retriever
 
     out: dict = {}
     started = time.perf_counter()
@@ -219,7 +219,7 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
 
 def keyword_only(synth: Synthesizer, size: int, questions: list[str]) -> dict:
     """BM25 alone at `size` chunks (no Chroma): the rebuild and search cost the full-size index would pay."""
-    from assistant.keyword import KeywordIndex
+    from assistant.store.keyword import KeywordIndex
 
     rows = []
     while len(rows) < size:
@@ -238,9 +238,9 @@ def keyword_only(synth: Synthesizer, size: int, questions: list[str]) -> dict:
 def serve(spec: dict) -> dict:
     """A new process opening the finished index and answering retrievals: what a user's server would hold.
     It also re-runs the builder's recall queries: a reopened index must return what the builder's returned."""
-    from assistant.embedder import Embedder
-    from assistant.retrieval import Retriever
-    from assistant.store import Store, chroma_client
+    from assistant.ingest.embedder import Embedder
+    from assistant.retrieve.hybrid import Retriever
+    from assistant.store.record import Store, chroma_client
 
     index_dir = Path(spec["index_dir"])
     questions = [Question(**q).text for q in spec["questions"]][: spec.get("queries", 100)]
@@ -262,7 +262,7 @@ def serve(spec: dict) -> dict:
     out["retrieve_with_vector"] = percentiles(
         _time_calls(lambda q, v: retriever.retrieve(q, query_vector=v), list(zip(questions, qvecs))))
     builder = json.loads(Path(spec["builder_dense_top"]).read_text(encoding="utf-8"))
-    from assistant.retrieval import RetrievalConfig
+    from assistant.retrieve.hybrid import RetrievalConfig
 
     got = [[i for i, _ in store.dense_search(v, RetrievalConfig().candidates)[:10]] for v in qvecs]
     out["dense_top10_same_as_builder"] = sum(g == b for g, b in zip(got, builder)) / len(builder)
@@ -275,8 +275,8 @@ def serve(spec: dict) -> dict:
 def run(spec: dict) -> dict:
     import resource
 
-    from assistant.embedder import Embedder
-    from assistant.store import Store, chroma_client
+    from assistant.ingest.embedder import Embedder
+    from assistant.store.record import Store, chroma_client
 
     work = Path(spec["work_dir"])
     index_dir = work / "scale-index"
@@ -296,7 +296,7 @@ def run(spec: dict) -> dict:
     exact = ExactSearch(work / "scale-vectors.f32", vectors.shape[1])
     documents = spec.get("chroma_documents", False)
     store = Store(index_dir, chroma_client(index_dir), documents=documents)
-    from assistant.store import HNSW
+    from assistant.store.record import HNSW
 
     result: dict = {"base": origin, "sizes": [], "noise_sigma": NOISE, "queries": len(questions),
                     "embed_precision": ("bf16 autocast" if embedder.bf16 else "fp32") + " (Embedder default: auto)",

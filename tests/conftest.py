@@ -29,7 +29,7 @@ def _isolated_env(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from assistant.embedder import Embedder
+    from assistant.ingest.embedder import Embedder
 
     return Embedder()
 
@@ -81,7 +81,7 @@ def start_page(sample_index_dir: Path, embedder, where: Path, **settings):
     Returns (app, url, assistant, index folder); close the app when done."""
     from assistant import Assistant
     from assistant.settings import Settings
-    from assistant.ui import serve
+    from assistant.web.ui import serve
 
     index = where / "index"
     shutil.copytree(sample_index_dir, index)

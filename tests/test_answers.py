@@ -107,7 +107,7 @@ def test_a_part_the_articles_do_not_answer_is_said_to_be_unanswered(sample_assis
 
 
 def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
-    from assistant.retrieval import RetrievalConfig, Retriever
+    from assistant.retrieve.hybrid import RetrievalConfig, Retriever
 
     retriever = Retriever(sample_assistant.store, sample_assistant.embedder, RetrievalConfig(chain=1))
     passages = retriever.retrieve("Greyhaven wind farm: how many turbines, and how many homes will it power?")
@@ -125,7 +125,7 @@ def test_the_chunk_after_a_retrieved_one_is_read_too(sample_assistant):
 
 def test_the_best_passage_is_read_on_for_a_few_chunks(sample_assistant):
     """A list or a long quote runs on: the best passage is followed by `chain` chunks, the others by one."""
-    from assistant.retrieval import RetrievalConfig, Retriever
+    from assistant.retrieve.hybrid import RetrievalConfig, Retriever
 
     store = sample_assistant.store
     doc = max(sample_assistant.articles(), key=lambda a: len(store.chunks_of(a.doc_id)))

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from assistant.articles import (Article, canonical_url, decode_bytes, parse_file, parse_html, parse_json, parse_jsonl,
+from assistant.sources.articles import (Article, canonical_url, decode_bytes, parse_file, parse_html, parse_json, parse_jsonl,
                                 parse_text, read_articles)
 from assistant.errors import ArticleError
 

@@ -77,7 +77,7 @@ def test_dev_questions_join_only_when_their_articles_are_in_the_corpus():
 
 
 def test_calibration_is_at_least_a_torch_batch_even_for_one_short_article():
-    from assistant.embedder import SMALL_BATCH
+    from assistant.ingest.embedder import SMALL_BATCH
 
     texts = calibration_texts([_article("one.txt", n_sentences=2)])
     assert len(texts) > SMALL_BATCH and all(t.strip() for t in texts)

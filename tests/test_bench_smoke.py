@@ -35,7 +35,7 @@ def fresh(tmp_path_factory) -> Path:
 def own_articles(tmp_path_factory) -> Path:
     """The 14 sample articles as someone's own folder: nested folders, a space in the name, .txt .md .html .json,
     and two stories moved into one .jsonl file (two articles in one file)."""
-    from assistant.articles import parse_file
+    from assistant.sources.articles import parse_file
 
     corpus = tmp_path_factory.mktemp("own") / "my articles"
     for n, src in enumerate(sorted(SAMPLES.iterdir())):

@@ -1,4 +1,4 @@
-from assistant.chunking import chunk_text, count_tokens, embedding_text, split_sentences
+from assistant.ingest.chunking import chunk_text, count_tokens, embedding_text, split_sentences
 
 
 def test_sentences_respect_abbreviations_numbers_and_quotes():

@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from assistant.embedder import Embedder
+from assistant.ingest.embedder import Embedder
 
 from .conftest import ROOT
 
@@ -29,8 +29,8 @@ def test_the_quick_start_copy_is_exported_once_and_gives_the_same_vectors(tmp_pa
 
 def test_a_damaged_copy_falls_back_to_torch(tmp_path, monkeypatch, embedder):
     monkeypatch.setenv("NEWSDESK_MODEL_CACHE", str(tmp_path / "cache"))
-    from assistant import onnx_model
-    from assistant.embedder import model_path
+    from assistant.ingest import onnx_model
+    from assistant.ingest.embedder import model_path
 
     graph = onnx_model.graph_path(model_path())
     graph.parent.mkdir(parents=True)
@@ -42,7 +42,7 @@ def test_a_damaged_copy_falls_back_to_torch(tmp_path, monkeypatch, embedder):
 
 
 def test_a_question_from_a_new_process_does_not_import_torch(sample_index_dir, embedder):
-    from assistant.embedder import model_path
+    from assistant.ingest.embedder import model_path
 
     Embedder._ensure_graph(model_path(), embedder.model[1])  # the copy is in the user's cache (as after setup)
     script = ("import sys; from assistant import Assistant; "

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant import Assistant
-from assistant.feeds import FeedEntry, FeedError, html_to_text, parse_feed
-from assistant.fetch import Fetcher, FetchError
+from assistant.sources.feeds import FeedEntry, FeedError, html_to_text, parse_feed
+from assistant.sources.fetch import Fetcher, FetchError
 from assistant.settings import Settings
 
 from .conftest import ROOT

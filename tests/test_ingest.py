@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.store import Store
+from assistant.store.record import Store
 
 from .conftest import SAMPLES
 
@@ -104,7 +104,7 @@ def test_crash_leftovers_are_invisible_and_repaired(fresh_copy, embedder):
 
 def test_dense_search_matches_exact_search_in_a_fresh_process(sample_index_dir, embedder):
     """HNSW recall against brute force, from a newly opened client (what a new process sees)."""
-    from assistant.store import chroma_client
+    from assistant.store.record import chroma_client
 
     store = Store(sample_index_dir, chroma_client(sample_index_dir))
     ids, matrix = store.all_vectors()
@@ -140,7 +140,7 @@ def test_an_index_inside_the_ingested_folder_is_not_indexed(embedder, tmp_path):
 
 
 def test_a_new_pipeline_reindexes_unchanged_articles(embedder, tmp_path, monkeypatch):
-    from assistant import ingest
+    from assistant.ingest import pipeline as ingest
 
     folder = tmp_path / "a"
     folder.mkdir()

@@ -13,7 +13,7 @@ from assistant import Answer, Assistant, ConfigError
 from assistant.answering.citations import NOT_FOUND
 from assistant.answering.llama_index_llm import LlamaIndexChat
 from assistant.answering.llm import LLMAnswerer, OpenAIChat
-from assistant.chunking import count_tokens
+from assistant.ingest.chunking import count_tokens
 from assistant.settings import Settings
 
 from .conftest import SMOL_CONTEXT

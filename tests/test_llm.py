@@ -244,7 +244,7 @@ def test_the_answer_has_a_token_cap(sample_index_dir, embedder, server):
 
 
 def test_passages_are_fitted_to_the_models_context(sample_index_dir, embedder, server):
-    from assistant.chunking import count_tokens
+    from assistant.ingest.chunking import count_tokens
 
     settings = Settings(home=sample_index_dir, openai_base_url=server.base_url, model="m", llm_context=900,
                         llm_max_tokens=200)

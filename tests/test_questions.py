@@ -1,7 +1,7 @@
 """What a question asks: two questions in one, and whose words."""
 import pytest
 
-from assistant.questions import asked_speakers, split_question
+from assistant.retrieve.questions import asked_speakers, split_question
 
 
 @pytest.mark.parametrize("question, parts", [
@@ -35,7 +35,7 @@ def test_the_person_asked_about_is_found():
 
 
 def test_a_later_part_that_points_back_belongs_to_the_first_parts_story():
-    from assistant.questions import follows_on
+    from assistant.retrieve.questions import follows_on
 
     assert follows_on("What was the final score?")
     assert follows_on("How many cars did they build?")

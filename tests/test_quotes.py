@@ -1,5 +1,5 @@
-from assistant.chunking import split_sentences
-from assistant.quotes import attributed, mentions_person, person_names, sentence_speakers
+from assistant.ingest.chunking import split_sentences
+from assistant.text.quotes import attributed, mentions_person, person_names, sentence_speakers
 
 
 def test_attribution_forms():
@@ -74,7 +74,7 @@ def test_mentions_person():
 
 
 def test_a_quote_left_open_goes_on_in_the_next_sentence():
-    from assistant.quotes import leaves_quote_open
+    from assistant.text.quotes import leaves_quote_open
 
     assert leaves_quote_open('Seaman told the Daily Mail: "Jens is a fantastic keeper.')
     assert leaves_quote_open("He said: “We will be back.")
@@ -92,7 +92,7 @@ def test_a_quote_left_open_goes_on_in_the_next_sentence():
 
 
 def test_the_one_person_named_before_a_colon_that_opens_a_quote_speaks():
-    from assistant.quotes import sentence_speakers
+    from assistant.text.quotes import sentence_speakers
 
     text = ('Mike Nattrass is UKIP\'s deputy leader. The film showed Mr Nattrass, apparently talking about the EU, '
             'telling the meeting: "It is like an empire. It is cheaper than tanks." '
@@ -111,7 +111,7 @@ def test_the_one_person_named_before_a_colon_that_opens_a_quote_speaks():
 
 
 def test_a_place_or_employer_before_the_verb_is_not_the_speaker():
-    from assistant.quotes import attributed
+    from assistant.text.quotes import attributed
 
     assert attributed('Dr Erel Avineri, of the Centre for Transport at the University of the West of England in '
                       'Bristol said: "The design is not adjusted."') == ["Erel Avineri"]
@@ -123,7 +123,7 @@ def test_a_place_or_employer_before_the_verb_is_not_the_speaker():
 
 
 def test_a_quote_opened_after_a_colon_and_left_open_is_a_quote():
-    from assistant.quotes import has_quote
+    from assistant.text.quotes import has_quote
 
     assert has_quote('He declared: "He is the deals on meals prime minister.')
     assert has_quote('"We lost," he said.')

@@ -19,7 +19,7 @@ import pytest
 
 from assistant import Assistant, IndexBusyError, QuestionError
 from assistant.settings import Settings
-from assistant.store import Store, chroma_client
+from assistant.store.record import Store, chroma_client
 
 from .conftest import ROOT, SAMPLES, SHARED, start_page
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.errors import ArticleError
-from assistant.ui import (answer_dict, highlight, http_url, redact_url, render_card, render_library, render_messages,
+from assistant.web.ui import (answer_dict, highlight, http_url, redact_url, render_card, render_library, render_messages,
                           render_sources, safe_upload_name, source_html, source_label)
 from assistant.types import Answer, ArticleInfo, Citation, Passage
 
@@ -94,7 +94,7 @@ def test_redact_url_hides_credentials():
 def test_secrets_are_scrubbed_from_messages(tmp_path):
     from assistant import Assistant
     from assistant.settings import Settings
-    from assistant.ui import NewsdeskPage
+    from assistant.web.ui import NewsdeskPage
 
     settings = Settings(home=tmp_path, openai_api_key="sk-very-secret", openai_base_url="https://me:pw@llm.example/v1")
     page = NewsdeskPage(Assistant(settings=settings))
@@ -106,7 +106,7 @@ def test_secrets_are_scrubbed_from_messages(tmp_path):
 def test_the_settings_tab_shows_a_llama_index_llm_without_its_secrets(tmp_path):
     from assistant import Assistant
     from assistant.settings import Settings
-    from assistant.ui import NewsdeskPage
+    from assistant.web.ui import NewsdeskPage
 
     settings = Settings(home=tmp_path, llama_index_llm="llama_index.llms.openai_like.OpenAILike",
                         llama_index_llm_args={"model": "qwen2.5:1.5b", "api_key": "sk-very-secret",
@@ -121,7 +121,7 @@ def test_the_settings_tab_shows_a_llama_index_llm_without_its_secrets(tmp_path):
 
 def test_update_index_reingests_watched_folders(fresh_copy, embedder, tmp_path):
     from assistant import Assistant
-    from assistant.ui import NewsdeskPage
+    from assistant.web.ui import NewsdeskPage
 
     desk = tmp_path / "desk"
     desk.mkdir()
@@ -141,7 +141,7 @@ def test_update_index_reingests_watched_folders(fresh_copy, embedder, tmp_path):
 def test_update_index_removes_rejected_uploads_left_by_an_earlier_page(fresh_copy, embedder):
     """Uploads the page kept before it removed rejected ones: "Update index" reports each once and removes it."""
     from assistant import Assistant
-    from assistant.ui import NewsdeskPage
+    from assistant.web.ui import NewsdeskPage
 
     uploads = fresh_copy / "uploads"
     uploads.mkdir()
@@ -395,7 +395,7 @@ def test_article_text_is_escaped(page, ui):
 
 def test_the_page_is_not_exposed_beyond_loopback_without_a_password():
     from assistant.errors import ConfigError
-    from assistant.ui import page_auth
+    from assistant.web.ui import page_auth
 
     assert page_auth("127.0.0.1", None, False) is None
     assert page_auth("localhost", None, False) is None
@@ -409,7 +409,7 @@ def test_the_page_is_not_exposed_beyond_loopback_without_a_password():
 
 def test_a_slow_llm_is_shown_against_its_time_limit_while_the_answer_is_awaited():
     from assistant.types import Waiting
-    from assistant.ui import render_streaming
+    from assistant.web.ui import render_streaming
 
     html = render_streaming("", Waiting(seconds=6.2, limit=30))
     assert "Waiting for the LLM: 6 s so far (limit 30 s, NEWSDESK_LLM_TIMEOUT" in html
@@ -417,7 +417,7 @@ def test_a_slow_llm_is_shown_against_its_time_limit_while_the_answer_is_awaited(
 
 
 def test_a_citation_newsdesk_found_is_marked_in_the_answer_and_on_its_card():
-    from assistant.ui import render_answer
+    from assistant.web.ui import render_answer
 
     cite = Citation(number=1, doc_id="d", title="Harbour", source="/h.txt", quote="The harbour reopened.",
                     matched=True)

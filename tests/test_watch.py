@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.store import Store
-from assistant.watch import Watcher
+from assistant.store.record import Store
+from assistant.sources.watch import Watcher
 
 from .conftest import ROOT
 

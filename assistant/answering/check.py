@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..chunking import split_sentences
+from ..ingest.chunking import split_sentences
 from ..types import Passage
 from .citations import content_words
 from .reply import META, Claim, read_reply

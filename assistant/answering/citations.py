@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Collection, Sequence
 
-from ..chunking import split_sentences
+from ..ingest.chunking import split_sentences
 from ..types import Citation, Passage
 
 NOT_SAID = "The articles don't say:"  # opens a refusal, and a part of an answer that nothing answers

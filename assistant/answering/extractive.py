@@ -9,9 +9,9 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..chunking import split_sentences
-from ..quotes import has_quote, leaves_quote_open, mentions_person, person_names, sentence_speakers
-from ..questions import asked_speakers, follows_on, split_question, topic_of
+from ..ingest.chunking import split_sentences
+from ..text.quotes import has_quote, leaves_quote_open, mentions_person, person_names, sentence_speakers
+from ..retrieve.questions import asked_speakers, follows_on, split_question, topic_of
 from ..types import Passage
 from .citations import NOT_FOUND, NOT_SAID, content_words, content_words_in_order, defuse_markers
 

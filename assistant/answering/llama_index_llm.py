@@ -13,7 +13,7 @@ import queue
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from ..chunking import count_tokens
+from ..ingest.chunking import count_tokens
 from ..errors import ConfigError, LLMError
 from ..settings import redact_url
 from .llm import Fixes, ThreadedPieces, failure

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .quotes import person_names
+from ..text.quotes import person_names
 
 _SAY_RE = re.compile(
     r"\b(?:say|said|says|saying|tell|told|think|thinks|thought|believe|view|views|react|reacted|claim|claimed|"

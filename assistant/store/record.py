@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import ConfigError, IndexBusyError, NewsdeskError
+from ..errors import ConfigError, IndexBusyError, NewsdeskError
 from .keyword import KeywordIndex
 from .locks import LockTimeout, exclusive
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .articles import SUPPORTED_SUFFIXES
-from .errors import IndexBusyError, NewsdeskError
-from .ingest import NOT_ARTICLES  # the same files a folder ingest skips (README, LICENSE...)
-from .types import IngestReport
+from ..errors import IndexBusyError, NewsdeskError
+from ..ingest.pipeline import NOT_ARTICLES  # the same files a folder ingest skips (README, LICENSE...)
+from ..types import IngestReport
 
 log = logging.getLogger(__name__)
 

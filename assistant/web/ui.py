@@ -24,12 +24,12 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from .articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
-from .assistant import LLM_BACKENDS, Assistant  # noqa: E402
-from .errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError, QuestionError  # noqa: E402
-from .ingest import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
-from .settings import redact_url  # noqa: E402,F401  (the one credential scrubber; tests import it from here too)
-from .types import Answer, ArticleInfo, Citation, IngestReport, Passage, Waiting  # noqa: E402
+from ..sources.articles import SUPPORTED_SUFFIXES, too_large  # noqa: E402
+from ..assistant import LLM_BACKENDS, Assistant  # noqa: E402
+from ..errors import ArticleError, ConfigError, IndexNotFoundError, NewsdeskError, QuestionError  # noqa: E402
+from ..ingest.pipeline import UPLOADS  # noqa: E402  (the folder in the index that keeps a copy of every upload)
+from ..settings import redact_url  # noqa: E402,F401  (the one credential scrubber; tests import it from here too)
+from ..types import Answer, ArticleInfo, Citation, IngestReport, Passage, Waiting  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -685,7 +685,7 @@ class NewsdeskPage:
 
 def _top_k_bounds() -> tuple[int, int]:
     """The passages per answer a request may ask for: what NEWSDESK_TOP_K accepts."""
-    from .settings import Settings
+    from ..settings import Settings
 
     meta = Settings.model_fields["top_k"].metadata  # pydantic's Ge(1), Le(50)
     return (next(m.ge for m in meta if getattr(m, "ge", None) is not None),

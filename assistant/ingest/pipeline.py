@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .articles import SUPPORTED_SUFFIXES, Article, read_articles, too_large
+from ..sources.articles import SUPPORTED_SUFFIXES, Article, read_articles, too_large
 from .chunking import chunk_text, embedding_text, split_sentences
 from .embedder import Embedder
-from .errors import ArticleError
-from .quotes import sentence_speakers
-from .store import ArticleRow, ChunkRow, NewVersion, Store
-from .types import IngestReport
+from ..errors import ArticleError
+from ..text.quotes import sentence_speakers
+from ..store.record import ArticleRow, ChunkRow, NewVersion, Store
+from ..types import IngestReport
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from .articles import Article, canonical_url
-from .errors import ArticleError, ConfigError, IndexBusyError, NewsdeskError
+from ..errors import ArticleError, ConfigError, IndexBusyError, NewsdeskError
 from .fetch import FEED_ACCEPT, Fetcher, FetchError, check_url, fetch_article
-from .locks import LockTimeout, exclusive
-from .types import IngestReport
+from ..store.locks import LockTimeout, exclusive
+from ..types import IngestReport
 
 log = logging.getLogger(__name__)
 

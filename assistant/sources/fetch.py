@@ -19,7 +19,7 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 from .articles import Article, canonical_url, decode_bytes, parse_html, parse_text
-from .errors import ArticleError, NewsdeskError
+from ..errors import ArticleError, NewsdeskError
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from typing import Sequence
 
 import numpy as np
 
-from .embedder import Embedder
+from ..ingest.embedder import Embedder
 from .questions import asked_speakers, split_question
-from .quotes import mentions_person
-from .store import Store
-from .types import Passage
+from ..text.quotes import mentions_person
+from ..store.record import Store
+from ..types import Passage
 
 @dataclass(frozen=True)
 class RetrievalConfig:

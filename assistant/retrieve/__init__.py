@@ -1,0 +1,1 @@
+"""From a question to ranked passages: question splitting and hybrid dense + keyword search."""

@@ -1,0 +1,1 @@
+"""What is kept: the SQLite record of articles and chunks, the Chroma vectors, the keyword index, the write lock."""

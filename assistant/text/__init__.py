@@ -1,0 +1,1 @@
+"""Text analysis shared by the stages: who said what (quotes and speakers)."""
