@@ -118,8 +118,7 @@ class Assistant:
 
     @property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(self.embedder.embed, idf=lambda words: self.store.keyword_index().idf(words),
-                                  article_text=self.article_text)
+        return ExtractiveAnswerer(self.embedder.embed, idf=lambda words: self.store.keyword_index().idf(words))
 
     def article_text(self, doc_id: str) -> str:
         """The headline and body of an indexed article, rebuilt from its chunks."""
@@ -330,10 +329,11 @@ class Assistant:
                 yield self._checked(question, focus, focus_vector, raw, fitted.passages, passages, note, started)
                 return
         text = ""
-        for delta in self.extractive.stream(focus, passages, focus_vector):
+        extractive = self.extractive
+        for delta in extractive.stream(focus, passages, focus_vector):
             text += delta
             yield delta
-        yield self._finish(question, text, passages, "extractive", note, started)
+        yield self._finish(question, text, passages, "extractive", _join(note, extractive.why), started)
 
     def _checked(self, question: str, focus: str, focus_vector, raw: str, passages: list[Passage],
                  retrieved: list[Passage], note: str, started: float) -> Answer:

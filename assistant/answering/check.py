@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..ingest.chunking import split_sentences
+from ..text.sentences import split_sentences
 from ..types import Passage
-from .citations import content_words
+from ..text.words import content_words
 from .reply import META, Claim, read_reply
 from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, support
 

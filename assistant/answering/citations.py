@@ -4,19 +4,13 @@ from __future__ import annotations
 import re
 from typing import Collection, Sequence
 
-from ..ingest.chunking import split_sentences
+from ..text.sentences import split_sentences
+from ..text.words import content_words
 from ..types import Citation, Passage
 
 NOT_SAID = "The articles don't say:"  # opens a refusal, and a part of an answer that nothing answers
 NOT_FOUND = f"{NOT_SAID} this is not in the indexed articles."
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_WORD_RE = re.compile(r"[\w'’]+")
-_STOP = set(
-    "a an the of to in on at for by with from and or but is are was were be been being it its this that these those "
-    "he she they his her their them him we you i as not no do does did has have had will would can could should may "
-    "might must about into over after before than then also said says say what who which when where why how there "
-    "here more most some any all one two per".split()
-)
 
 
 def strip_markers(text: str) -> str:
@@ -57,15 +51,6 @@ def renumber(text: str, count: int) -> tuple[str, list[int]]:
     out = _MARKER_RE.sub(replace, text)
     out = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", out)).strip()
     return out, [n - 1 for n in order]
-
-
-def content_words(text: str) -> set[str]:
-    return set(content_words_in_order(text))
-
-
-def content_words_in_order(text: str) -> list[str]:
-    """The words that carry meaning, as they come (a set has no order to take "the first three" from)."""
-    return [w.lower().strip("'’") for w in _WORD_RE.findall(text) if w.lower() not in _STOP and len(w) > 1]
 
 
 def support(claim: str, passage_text: str) -> float:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
-from ..ingest.chunking import count_tokens, split_sentences
+from ..ingest.chunking import count_tokens
+from ..text.sentences import split_sentences
 from ..errors import LLMError
 from ..prompts import render
 from ..settings import redact_url

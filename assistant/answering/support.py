@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .citations import content_words
+from ..text.words import content_words
 
 # Sentences that instruct instead of report; they never count as evidence for a claim.
 INSTRUCTIONS: tuple[re.Pattern, ...] = (

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from ..ingest.embedder import Embedder
-from .questions import asked_speakers, split_question
+from .query import asked_speakers, split
 from ..text.quotes import mentions_person
 from ..store.record import Store
 from ..types import Passage
@@ -64,7 +64,7 @@ class Retriever:
 
     def retrieve(self, question: str, top_k: int = 10, query_vector: np.ndarray | None = None) -> list[Passage]:
         """The best passages; a two-part question gets the best of each part, interleaved (and a few more)."""
-        parts = split_question(question)
+        parts = split(question)
         if len(parts) == 1:
             vector = self.embedder.embed_query(question) if query_vector is None else query_vector
             return self._retrieve_many([question], top_k, [vector])[0]

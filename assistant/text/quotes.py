@@ -4,16 +4,10 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from .tables import speech_forms
+
 _NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|(?:de|van|von|bin|al|da|di|le|la)\b)){0,3}"
-_VERBS = (
-    r"said|says|told|added|adds|explained|explains|noted|notes|argued|argues|warned|warns|insisted|insists|"
-    r"admitted|admits|claimed|claims|stated|states|wrote|writes|commented|comments|urged|urges|advised|advises|"
-    r"stressed|stresses|declared|declares|announced|announces|acknowledged|continued|asked|asks|replied|"
-    r"suggested|suggests|believes|believed|predicted|predicts|conceded|concedes|emphasised|emphasized|"
-    r"maintained|maintains|revealed|reveals|confirmed|confirms|recalled|remarked|observed|pointed out|"
-    r"exclaimed|exclaims|joked|jokes|quipped|described|describes|insisted|boasted|conceded|thinks|remarks|"
-    r"was quoted as saying|is quoted as saying|told reporters|said in a statement"
-)
+_VERBS = "|".join(re.escape(v) for v in speech_forms("reported"))
 _PRONOUNS = {"he", "she", "they"}
 _TITLES = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Sir|Dame|Lord|Lady|President|Chancellor|Minister|"
                      r"Senator|Governor|Mayor|Chairman|Chief|Judge|Coach|Manager|Captain|Rev)\.?\s+")
@@ -30,10 +24,7 @@ _NOT_NAMES = {
 }
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
 _BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey|the \d+-year-old)(?:,([^,\"“”]{{2,140}}),)?,?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
-_AFTER_VERB = re.compile(r"\b(?i:said|says|added|adds|according to|asked|asks|wrote|writes|explained|explains|noted|"
-                         r"notes|argued|argues|warned|warns|insisted|insists|admitted|admits|claimed|claims|"
-                         r"stressed|stresses|declared|continued|continues|replied|replies|recalled|recalls|remarked|"
-                         r"observed|exclaimed|joked|quipped|concluded|concludes|conceded|concedes|countered)\s+"
+_AFTER_VERB = re.compile(r"\b(?i:" + "|".join(re.escape(v) for v in speech_forms("inverted")) + r")\s+"
                          r"([^,.;:!?()“”\"]{1,120})")
 _NAME_RE = re.compile(_NAME)
 # a place or an employer, not who speaks ("... in Bristol said", "an analyst at Nomura told"); "a spokesman for

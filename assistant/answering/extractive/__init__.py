@@ -1,0 +1,106 @@
+"""The offline answerer: the retrieved sentences most likely to answer, each with its [n], or "the articles don't
+say". Stages, each its own module: the question's `Query` (retrieve/query.py) -> candidates -> features -> the
+fitted scorer and gate (scorer.py, model.json) -> selection and composition (select.py)."""
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from ...retrieve.query import Query, analyse
+from ...types import Passage
+from ..citations import NOT_FOUND, NOT_SAID
+from .candidates import Candidate, candidates
+from .features import FEATURES, Idf, gate_features, sentence_features, term_weights
+from .scorer import Model, load
+from .select import choose, compose, reading_order
+
+__all__ = ["ExtractiveAnswerer", "Reading", "read"]
+MAX_WORDS = 80  # an answer says at most this many words ...
+MAX_SENTENCES = 3  # ... in this many sentences; a question of several parts shares them
+
+
+class Reading:
+    """One question part read against the candidates: each sentence's probability of answering it, and whether the
+    articles answer it at all; when they do not, `why` says so."""
+
+    def __init__(self, query: Query, cands: Sequence[Candidate], sims: np.ndarray, passages: Sequence[Passage],
+                 idf: Idf | None, model: Model):
+        self.query = query
+        self.weights = term_weights(query, cands, idf)
+        self.features = sentence_features(query, cands, sims, self.weights, passages)
+        self.probs = model.sentences.probability(self.features)
+        if query.kind_name in model.strict_kinds:  # a figure asked for is given by a sentence with one
+            self.probs = self.probs * self.features[:, FEATURES.index(model.strict_kinds[query.kind_name])]
+        self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages)
+        self.chance = float(model.gate.probability(self.gate_row))
+        self.why = ""
+        if not self.probs.any():
+            self.why = f"no sentence of the passages gives the {query.kind_name} it asks for beside its words"
+        elif self.chance < model.answer_at:
+            self.why = f"the closest sentences do not answer it (the gate's confidence {self.chance:.2f} is under " \
+                       f"{model.answer_at:.2f})"
+
+    @property
+    def answers(self) -> bool:
+        return not self.why
+
+
+def read(question: str, cands: Sequence[Candidate], vectors: np.ndarray, part_vectors: np.ndarray,
+         passages: Sequence[Passage], idf: Idf | None, model: Model | None = None) -> list[Reading]:
+    """A `Reading` of each part of the question (`part_vectors`: one unit vector per part)."""
+    model = model or load()
+    parts = analyse(question).parts
+    queries = [analyse(p) for p in parts] if len(parts) > 1 else [analyse(question)]
+    return [Reading(q, cands, vectors @ v, passages, idf, model) for q, v in zip(queries, part_vectors)]
+
+
+class ExtractiveAnswerer:
+    """Builds an answer from the passages' own sentences; `embed` turns texts into unit vectors."""
+
+    name = "extractive"
+
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], idf: Idf | None = None,
+                 model: Model | None = None):
+        self.embed = embed
+        self.idf = idf
+        self.model = model or load()
+        self.why = ""  # after an answer: why (parts of) the question were not answered
+
+    def sentences(self, question: str, passages: Sequence[Passage],
+                  query_vector: np.ndarray | None = None) -> list[str]:
+        """The answer as sentences with [n] markers (numbers index `passages` from 1); [] when nothing answers."""
+        cands = candidates(passages)
+        if not cands:
+            return []
+        parts = analyse(question).parts
+        vectors = self.embed([c.text for c in cands])
+        part_vectors = self.embed(list(parts)) if len(parts) > 1 else \
+            np.asarray([query_vector if query_vector is not None else self.embed([question])[0]])
+        readings = read(question, cands, vectors, part_vectors, passages, self.idf, self.model)
+        share = 1.0 if len(parts) == 1 else 1.25 / len(parts)
+        picked: list[int] = []
+        for r in readings:
+            if r.answers:
+                picked += choose(cands, r.probs, vectors, self.model.keep_ratio, int(MAX_WORDS * share),
+                                 MAX_SENTENCES if len(parts) == 1 else 2, bool(r.query.speakers), self.model.one_story)
+        self.why = " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
+        if not picked:
+            return []
+        unanswered = [r.query.text for r in readings if not r.answers]
+        return compose(cands, reading_order(cands, picked)) + [not_said(p) for p in unanswered]
+
+    def stream(self, question: str, passages: Sequence[Passage],
+               query_vector: np.ndarray | None = None) -> Iterator[str]:
+        sentences = self.sentences(question, passages, query_vector)
+        if not sentences:
+            yield NOT_FOUND
+            return
+        for n, sentence in enumerate(sentences):
+            yield ("" if n == 0 else " ") + sentence
+
+
+def not_said(part: str) -> str:
+    """What an answer says of a part of the question that the articles do not answer."""
+    part = part.strip()
+    return f"{NOT_SAID} {part[0].lower()}{part[1:]}"

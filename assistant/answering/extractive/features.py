@@ -1,0 +1,115 @@
+"""Features: what the scorer and the gate read of each candidate sentence and of a question's best one (pure)."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from ...retrieve.query import Query
+from ...text.quotes import has_quote, mentions_person
+from ...text.words import content_stems, content_words_in_order, stem
+from ...types import Passage
+from .candidates import Candidate
+
+Idf = Callable[[list[str]], Mapping[str, float]]
+
+# one column per signal a sentence is scored on
+FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "rank", "kind", "kind_missing", "near",
+            "counted", "names", "speaks", "speaks_quote", "other_speaker", "quote", "early", "length", "new_words",
+            "meaning_gap", "words_gap", "topic_words")
+# what the gate reads of a question's candidates, to say whether the articles answer it at all
+GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "best_context", "top_words", "top_passage_meaning", "missing",
+                 "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic", "top_topic")
+_NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
+
+
+def term_weights(query: Query, cands: Sequence[Candidate], idf: Idf | None) -> dict[str, float]:
+    """The weight of each topic word of the question, by stem: corpus IDF when given, else rarity among the
+    candidate sentences. In "what did X say about Y" the speaker's name is scored apart, so Y decides."""
+    speaker_words = {w.lower() for name in query.speakers for w in name.split()}
+    terms = [t for t in query.terms if t not in speaker_words] or list(query.terms)
+    if idf is not None:
+        given = idf(terms)
+        weights = {t: float(given.get(t, 0.0)) for t in terms}
+    else:
+        docs = [content_stems(c.text) for c in cands]
+        weights = {t: math.log(1 + (len(docs) + 1) / (1 + sum(stem(t) in d for d in docs))) for t in terms}
+    out: dict[str, float] = {}
+    for t, w in weights.items():
+        out[stem(t)] = max(out.get(stem(t), 0.0), w)
+    return out
+
+
+def coverage(weights: Mapping[str, float], stems: set[str]) -> float:
+    """Share of the question's weight whose words are among `stems` (all of nothing: 1)."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in stems) / total if total else 1.0
+
+
+def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray, weights: Mapping[str, float],
+                      passages: Sequence[Passage]) -> np.ndarray:
+    """One row per candidate, one column per FEATURES entry."""
+    rows = np.zeros((len(cands), len(FEATURES)))
+    passage_cover = [coverage(weights, content_stems(p.text)) for p in passages]
+    names = [n.lower() for n in query.names]
+    q_stems = {stem(t) for t in query.terms}
+    topic = topic_weights(query, weights)
+    for row, cand, sim in zip(rows, cands, sims):
+        stems = content_stems(cand.text)
+        given = bool(query.kind and query.kind.given.search(cand.text))
+        speaks = any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
+        lower = f"{cand.previous} {cand.text}".lower()
+        row[:-3] = (
+            float(sim), coverage(weights, stems), coverage(weights, content_stems(cand.previous)),
+            passage_cover[cand.passage], passages[cand.passage].dense, 1 / (1 + cand.passage), given,
+            bool(query.kind) and not given,
+            given and _near(query, cand.text, weights),
+            given and bool(query.counted) and _near(query, cand.text, {stem(query.counted): 1.0}),
+            sum(bool(re.search(rf"\b{re.escape(n)}\b", lower)) for n in names) / len(names) if names else 0.0,
+            speaks, speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
+            has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
+            len(stems - q_stems) / len(stems) if stems else 0.0)
+        row[-1] = coverage(topic, stems | content_stems(cand.previous))
+    if len(rows):  # how far each sentence is from the question's best on meaning and on words
+        rows[:, -3] = rows[:, 0].max() - rows[:, 0]
+        rows[:, -2] = rows[:, 1].max() - rows[:, 1]
+    return rows
+
+
+def topic_weights(query: Query, weights: Mapping[str, float]) -> dict[str, float]:
+    """The weights of the question's words that are not names: what it asks about its people and places ("the
+    finishing time", "the revenue") is what a story about them may well not say."""
+    named = {stem(w) for n in query.names for w in content_words_in_order(n)}
+    return {t: w for t, w in weights.items() if t not in named}
+
+
+def _near(query: Query, text: str, weights: Mapping[str, float]) -> bool:
+    """A question word close to what gives the answer: '2,000 staff' for 'how many staff'."""
+    for m in query.kind.given.finditer(text):
+        around = content_words_in_order(text[:m.start()])[-_NEAR:] + content_words_in_order(text[m.end():])[:_NEAR]
+        if any(stem(w) in weights for w in around):
+            return True
+    return False
+
+
+def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, probs: np.ndarray,
+                  weights: Mapping[str, float], passages: Sequence[Passage]) -> np.ndarray:
+    """One row of GATE_FEATURES: how sure the best sentence is, and what of the question no candidate has."""
+    best = int(np.argmax(probs))
+    col = FEATURES.index
+    seen = set().union(*(content_stems(c.text) for c in cands))
+    text = " ".join(c.text for c in cands).lower()
+    names = [n for n in query.names if n.lower() not in {s.lower() for s in query.speakers}]
+    top = np.argsort(-probs)[:3]
+    story = set().union(*(content_stems(c.text) for c in cands if c.run == cands[best].run))
+    chance = float(np.clip(probs[best], 1e-6, 1 - 1e-6))
+    return np.array([
+        math.log(chance / (1 - chance)), feats[best, col("meaning")], feats[best, col("words")], feats[best, col("context")],
+        feats[:, col("words")].max(), max(p.dense for p in passages), 1 - coverage(weights, seen),
+        sum(not re.search(rf"\b{re.escape(n.lower())}\b", text) for n in names) / len(names) if names else 0.0,
+        float(bool(query.years) and not any(y in text for y in query.years)),
+        float(bool(query.kind) and not feats[top, col("kind")].any()), float(feats[top, col("near")].any()),
+        feats[best, col("topic_words")], coverage(topic_weights(query, weights), story), feats[:, col("topic_words")].max(),
+    ])

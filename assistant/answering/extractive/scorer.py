@@ -1,0 +1,57 @@
+"""The fitted models: a sentence scorer (how likely a sentence holds the answer) and a gate (whether the articles
+answer the question at all). Both are logistic regressions fitted by eval/fit_extractive.py into model.json."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .features import FEATURES, GATE_FEATURES
+
+MODEL = Path(__file__).with_name("model.json")
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A logistic regression over standardised features."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1 / (1 + np.exp(-z))
+
+    @classmethod
+    def from_dict(cls, d: dict, expected: tuple[str, ...]) -> "Logistic":
+        if tuple(d["names"]) != expected:
+            raise ValueError(f"{MODEL} was fitted on features {d['names']}, the code computes {list(expected)}: "
+                             "refit it with `python eval/fit_extractive.py` (see its docstring)")
+        return cls(tuple(d["names"]), *(np.array(d[k], dtype=float) for k in ("mean", "scale", "coef")),
+                   float(d["intercept"]))
+
+
+@dataclass(frozen=True)
+class Model:
+    sentences: Logistic
+    gate: Logistic
+    answer_at: float  # the gate's probability from which the articles are taken to answer
+    keep_ratio: float  # a further sentence is said when its probability is this share of the best one's ...
+    one_story: bool  # ... and only from the best one's story
+    # kinds whose answer is given by a sentence of that kind ('kind': a figure, a date), or one with it next to a
+    # word of the question ('near': "2,000 staff" for "how many staff")
+    strict_kinds: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def load(path: Path = MODEL) -> Model:
+    d = json.loads(path.read_text(encoding="utf-8"))
+    return Model(Logistic.from_dict(d["sentences"], FEATURES), Logistic.from_dict(d["gate"], GATE_FEATURES),
+                 float(d["answer_at"]), float(d["keep_ratio"]), bool(d["one_story"]),
+                 dict(d["strict_kinds"]))

@@ -1,0 +1,65 @@
+"""Selection and composition: the sentences to say, in reading order, each with its [n] (pure)."""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+from ...text.quotes import leaves_quote_open
+from ..citations import defuse_markers
+from .candidates import Candidate
+
+SAME = 0.9  # cosine from which two sentences say the same thing (a story re-published, a quote repeated)
+_POINTS_BACK = re.compile(r"^\W*(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b")
+
+
+def choose(cands: Sequence[Candidate], probs: np.ndarray, vectors: np.ndarray, keep_ratio: float, max_words: int,
+           max_sentences: int, quotes: bool = False, one_story: bool = True) -> list[int]:
+    """The best sentence, then others nearly as likely that say something new (from the same story when
+    `one_story`), within the budget; then what the best one needs to be read: the sentence it points back to
+    ("They ...") and, when someone's words are asked (`quotes`), the rest of a quote it leaves open."""
+    order = [int(i) for i in np.argsort(-probs, kind="stable")]
+    best = order[0]
+    picked, words = [best], cands[best].words
+    for i in order[1:]:
+        if len(picked) >= max_sentences or probs[i] < keep_ratio * probs[best]:
+            break
+        if one_story and cands[i].run != cands[best].run:
+            continue
+        if words + cands[i].words <= max_words and all(float(vectors[i] @ vectors[j]) < SAME for j in picked):
+            picked.append(i)
+            words += cands[i].words
+    where = {(c.run, c.order): i for i, c in enumerate(cands)}
+    before = where.get((cands[best].run, cands[best].order - 1))
+    if _POINTS_BACK.match(cands[best].text) and before is not None and before not in picked and \
+            words + cands[before].words <= max_words:
+        picked.append(before)
+        words += cands[before].words
+    after = where.get((cands[best].run, cands[best].order + 1))
+    if quotes and after is not None and after not in picked and leaves_quote_open(cands[best].text) and \
+            words + cands[after].words <= max_words:
+        picked.append(after)
+    return picked
+
+
+def reading_order(cands: Sequence[Candidate], picked: Sequence[int]) -> list[int]:
+    """Best story first (by its best-ranked passage), each story's sentences in the order the article tells them."""
+    first: dict[int, int] = {}
+    for c in cands:
+        first[c.run] = min(first.get(c.run, c.passage), c.passage)
+    return sorted(dict.fromkeys(picked), key=lambda i: (first[cands[i].run], cands[i].order))
+
+
+def compose(cands: Sequence[Candidate], picked: Sequence[int]) -> list[str]:
+    """Answer sentences, each with the number of the passage it came from before its final stop."""
+    out = []
+    for i in picked:
+        text = defuse_markers(cands[i].text.rstrip())  # the article's own '[2]' is not a citation
+        marker = f" [{cands[i].passage + 1}]"
+        tail = re.search(r"[.!?]*[\"'”’)]*$", text).group(0)
+        if tail and not re.search(r"[\"'”’)]", tail):
+            out.append(text[: len(text) - len(tail)] + marker + tail)  # "... opportunities [1]."
+        else:
+            out.append(text + marker)
+    return out

@@ -1,0 +1,84 @@
+"""What a question asks, analysed once: its parts, the kind of answer wanted, whose words, the names, years and
+topic words it carries (pure)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..text.quotes import person_names
+from ..text.tables import Kind, kind_of, speech_verbs
+from ..text.words import content_words_in_order
+
+# a second question joined to the first: "..., and how many ...", "... and who beat him?"
+_JOINED = re.compile(r",?\s+and\s+(?=(?:what|how|who|whom|whose|which|when|where|why|did|does|is|was|were|has|"
+                     r"had)\b)", re.I)
+_PRONOUN = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_COUNTED = re.compile(r"\b(?:how many|number of)\s+(?:(?:of\s+)?(?:the|his|her|its|their)\s+)?([a-z][\w'’-]+)", re.I)
+# the words of asking, not of the topic ("what did ... say", "how many")
+_ASKING = frozenset("what which who whom whose how when where why many much long old did does do say said says tell "
+                    "told according name called happen happened".split())
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question, analysed: `parts` are its questions (one unless it asks two things)."""
+
+    text: str
+    parts: tuple[str, ...]
+    kind: Kind | None  # the kind of answer wanted (see text/tables.toml), for a one-part question
+    speakers: tuple[str, ...]  # whose words it asks for: "what did Lei Jun say" -> ("Lei Jun",)
+    names: tuple[str, ...]  # capitalised words it names, beyond its first word
+    years: tuple[str, ...]
+    terms: tuple[str, ...]  # its topic words, lower-case, in order
+    counted: str = ""  # what "how many" counts: 'moons' in "how many moons does it have"
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind.name if self.kind else ""
+
+
+def analyse(question: str) -> Query:
+    """The `Query` of a question."""
+    parts = split(question)
+    return Query(question, tuple(parts), kind_of(question) if len(parts) == 1 else None,
+                 tuple(asked_speakers(question)), tuple(_names(question)), tuple(_YEAR.findall(question)),
+                 tuple(w for w in dict.fromkeys(content_words_in_order(question)) if w not in _ASKING),
+                 counted.group(1).lower() if (counted := _COUNTED.search(question)) else "")
+
+
+def asked_speakers(question: str) -> list[str]:
+    """People whose words a question asks about: 'What did Lei Jun say about chips?' -> ['Lei Jun']; a surname
+    alone before the verb counts ('What did Okafor say about fares?')."""
+    verb = speech_verbs(asked=True).search(question)
+    if not verb:
+        return []
+    names = person_names(question[:verb.start()]) or person_names(question)
+    if names:
+        return names
+    near = " ".join(question[:verb.start()].split()[-3:])
+    return [w for w in dict.fromkeys(_CAPITALISED.findall(near))
+            if w.lower() not in _ASKING and not re.search(r"['’]s$", w)]  # "Japan's debt" is spoken of
+
+
+def split(question: str) -> list[str]:
+    """'What did X say about A, and how did he react to B?' -> two questions; a later part that points back with a
+    pronoun carries the names of the first ('how did he react to B (X)?')."""
+    parts = [p.strip(" ,;") for p in _JOINED.split(question) if p.strip(" ,;")]
+    if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
+        return [question]
+    names = (asked_speakers(parts[0]) or person_names(parts[0]) or _names(parts[0]))[:1]  # its subject
+    out = [parts[0] if parts[0].endswith("?") else parts[0] + "?"]
+    for part in parts[1:]:
+        part = part[0].upper() + part[1:].rstrip("?")
+        if names and _PRONOUN.search(part):
+            part += f" ({', '.join(names)})"
+        out.append(part + "?")
+    return out
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words after the first: 'How many staff does Siemens employ in Bocholt?' -> Siemens, Bocholt."""
+    return [w for w in dict.fromkeys(_CAPITALISED.findall(question.split(" ", 1)[-1]))
+            if w.lower() not in _ASKING and w not in {"I", "The", "A", "An"}]

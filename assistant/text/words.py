@@ -1,0 +1,44 @@
+"""Words: the one stop list and the one stemmer of the package, and the content words of a text (pure)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+STOP = frozenset(
+    "a an the of to in on at for by with from and or but is are was were be been being it its this that these those "
+    "he she they his her their them him we you i as not no do does did has have had will would can could should may "
+    "might must about into over after before than then also said says say what who which when where why how there "
+    "here more most some any all one two per".split()
+)
+_WORD = re.compile(r"[\w'’]+")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer (Snowball English), also the keyword index's stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """'elections' -> 'elect', 'paid' -> 'paid' (Snowball English, lower-cased)."""
+    return _stemmer().stemWord(word.lower())
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, lower-cased, apostrophes kept inside ("o'neill"), in order."""
+    return [w.lower().strip("'’") for w in _WORD.findall(text)]
+
+
+def content_words_in_order(text: str) -> list[str]:
+    """The words that carry meaning (no stop words, no single letters), in order."""
+    return [w for w in words(text) if w not in STOP and len(w) > 1]
+
+
+def content_words(text: str) -> set[str]:
+    return set(content_words_in_order(text))
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(w) for w in content_words_in_order(text)}

@@ -1,0 +1,257 @@
+"""Fits the offline answerer's two models (assistant/answering/extractive/model.json) from labelled dev questions.
+
+    python eval/fit_extractive.py eval/dev.jsonl --index /tmp/evalidx/newsdesk
+
+The index holds the eval corpus (`newsdesk eval eval/dev.jsonl --corpus ../shared/corpora/bbc ../shared/seeds
+--keep-index /tmp/evalidx --no-baseline` builds it). Never pass eval/unseen.jsonl: that set only reports.
+
+- Labels: for an answerable question, a candidate sentence is positive when it comes from a gold article and holds
+  one of the answer keywords; an unanswerable question (type null or offtopic) labels nothing and teaches the gate.
+- Sentence scorer: a logistic regression over `features.FEATURES` (standardised), cross-validated with folds
+  grouped by gold article, so no article's questions are split between training and testing.
+- Gate: a logistic regression over `features.GATE_FEATURES`, computed from out-of-fold sentence probabilities;
+  "answer" = an answerable question whose best sentences hold a labelled one, "refuse" = an unanswerable one
+  (answerable questions answered wrongly are wrong either way and are left out). Its threshold is the one that
+  gets most questions right out of fold, a false refusal counting as wrong as a false answer.
+- keep_ratio: the share of the best sentence's probability a further sentence needs, chosen out of fold for the
+  most answers that hold all their keywords with every sentence from a gold article.
+Seeded; the same data give the same file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant import Assistant  # noqa: E402
+from assistant.answering.extractive import features as F, select  # noqa: E402
+from assistant.answering.extractive.candidates import candidates  # noqa: E402
+from assistant.answering.extractive.scorer import MODEL  # noqa: E402
+from assistant.evaluation import is_gold, load_questions  # noqa: E402
+from assistant.retrieve.query import analyse  # noqa: E402
+
+SEED = 7
+FOLDS = 5
+C = 1.0
+RATIOS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+
+
+def prepare(qa: Assistant, questions, cache: Path) -> list[dict]:
+    """Per question: its passages, candidates, sentence vectors and one vector per part (cached: the model's run is
+    the slow part)."""
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    paths = {a.doc_id: a.path or a.source for a in qa.articles()}
+    out = []
+    for q in questions:
+        vector = qa.embedder.embed_query(q.question)
+        passages = qa.retriever.with_next(qa.retriever.retrieve(q.question, top_k=qa.settings.top_k,
+                                                                query_vector=vector))
+        cands = candidates(passages)
+        parts = analyse(q.question).parts
+        out.append(dict(q=q, passages=passages, cands=cands, gold=[is_gold(paths[p.doc_id], q.gold_docs)
+                                                                    for p in passages],
+                        vectors=qa.embedder.embed([c.text for c in cands]) if cands else np.zeros((0, 384)),
+                        parts=qa.embedder.embed(list(parts)) if len(parts) > 1 else vector[None, :]))
+    cache.write_bytes(pickle.dumps(out))
+    return out
+
+
+def rows(data: list[dict], idf) -> list[dict]:
+    """Per question part: sentence features, labels, and what the gate needs."""
+    out = []
+    for g, d in enumerate(data):
+        q, cands = d["q"], d["cands"]
+        if not cands:
+            continue
+        parts = analyse(q.question).parts
+        queries = [analyse(p) for p in parts] if len(parts) > 1 else [analyse(q.question)]
+        for query, vec in zip(queries, d["parts"]):
+            weights = F.term_weights(query, cands, idf)
+            X = F.sentence_features(query, cands, d["vectors"] @ vec, weights, d["passages"])
+            y = np.array([int(q.answerable and d["gold"][c.passage] and
+                              any(k.lower() in c.text.lower() for k in q.answer_keywords)) for c in cands])
+            out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable, X=X, y=y,
+                            query=query, weights=weights, d=d, keywords=q.answer_keywords))
+    return out
+
+
+def standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = X.std(axis=0)
+    return X.mean(axis=0), np.where(scale > 1e-9, scale, 1.0)
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, names) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = standardise(X)
+    m = LogisticRegression(C=C, max_iter=5000, random_state=SEED).fit((X - mean) / scale, y)
+    return dict(names=list(names), mean=mean.tolist(), scale=scale.tolist(), coef=m.coef_[0].tolist(),
+                intercept=float(m.intercept_[0]))
+
+
+def probability(model: dict, X: np.ndarray) -> np.ndarray:
+    z = ((X - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["coef"]) + model["intercept"]
+    return 1 / (1 + np.exp(-z))
+
+
+def folds(items: list[dict]) -> list[tuple[list[int], list[int]]]:
+    from sklearn.model_selection import GroupKFold
+
+    groups = [it["article"] for it in items]
+    return list(GroupKFold(n_splits=FOLDS, shuffle=True, random_state=SEED).split(items, groups=groups))
+
+
+NEGATIVES = 40  # unlabelled sentences paired with each labelled one of the same question
+
+
+def sentence_model(items: list[dict]) -> dict:
+    """A ranking model: a logistic regression on the differences between a labelled sentence and unlabelled ones of
+    the same question (what matters is which sentence of a question answers it), with an intercept fitted
+    afterwards so that its output reads as a probability over the sentences."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(SEED)
+    X = np.vstack([it["X"] for it in items if it["answerable"]])
+    mean, scale = standardise(X)
+    diffs = []
+    for it in items:
+        if not it["answerable"] or not it["y"].any():
+            continue
+        Z = (it["X"] - mean) / scale
+        pos, neg = Z[it["y"] == 1], Z[it["y"] == 0]
+        neg = neg[rng.permutation(len(neg))[:NEGATIVES]]
+        diffs += [p - n for p in pos for n in neg]
+    D = np.array(diffs)
+    ranker = LogisticRegression(C=C, max_iter=5000, fit_intercept=False, random_state=SEED)
+    ranker.fit(np.vstack([D, -D]), np.r_[np.ones(len(D)), np.zeros(len(D))])
+    coef = ranker.coef_[0]
+    y = np.concatenate([it["y"] for it in items if it["answerable"]])
+    calibration = LogisticRegression(C=C, max_iter=5000, random_state=SEED).fit(((X - mean) / scale @ coef)[:, None], y)
+    a, b = float(calibration.coef_[0][0]), float(calibration.intercept_[0])
+    return dict(names=list(F.FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=(coef * a).tolist(),
+                intercept=b)
+
+
+STRICT_SHARE = 0.9  # a kind is strict when this share of its dev questions have a labelled sentence of that kind
+STRICT_MIN = 3  # ... among at least this many
+STRICTNESS = ("counted", "near", "kind")  # from the strictest: the thing counted, a question word, or the kind alone
+
+
+def strict_kinds(items: list[dict]) -> dict[str, str]:
+    """Kinds whose labelled answers (almost) always give the kind ('kind': a figure for "how many", a date for
+    "when"), and of those, kinds whose answers give it next to a word of the question ('near': "2,000 staff")."""
+    by_kind: dict[str, list[tuple[bool, bool]]] = {}
+    for it in items:
+        if it["answerable"] and it["query"].kind and it["y"].any():
+            has = [bool((it["y"] * it["X"][:, F.FEATURES.index(c)]).any()) for c in STRICTNESS]
+            by_kind.setdefault(it["query"].kind_name, []).append(tuple(has))
+    out = {}
+    for kind, seen in sorted(by_kind.items()):
+        shares = np.mean(seen, axis=0)
+        first = next((c for c, share in zip(STRICTNESS, shares) if share >= STRICT_SHARE), None)
+        if len(seen) >= STRICT_MIN and first:
+            out[kind] = first
+    return out
+
+
+def strict(it: dict, probs: np.ndarray, kinds: dict[str, str]) -> np.ndarray:
+    column = kinds.get(it["query"].kind_name)
+    return probs * it["X"][:, F.FEATURES.index(column)] if column else probs
+
+
+def picked(it: dict, probs: np.ndarray, ratio: float, one_story: bool = True) -> list[int]:
+    d = it["d"]
+    return select.choose(d["cands"], probs, d["vectors"], ratio, 80, 3, bool(it["query"].speakers), one_story)
+
+
+def gate_rows(items: list[dict], probs: list[np.ndarray], ratio: float, one_story: bool):
+    G, target, keep = [], [], []
+    for it, p in zip(items, probs):
+        if not p.any():  # refused for want of the kind asked: no gate row to learn from ... but counted
+            p = np.full_like(p, 1e-9)
+        G.append(F.gate_features(it["query"], it["d"]["cands"], it["X"], p, it["weights"], it["d"]["passages"]))
+        right = bool(it["y"][picked(it, p, ratio, one_story)].any())
+        target.append(int(it["answerable"]))
+        keep.append(not it["answerable"] or right)
+    return np.array(G), np.array(target), np.array(keep)
+
+
+def answer_right(it: dict, p: np.ndarray, ratio: float, one_story: bool) -> float:
+    """1 when the chosen sentences hold every keyword and all come from gold articles."""
+    chosen = picked(it, p, ratio, one_story)
+    d = it["d"]
+    text = " ".join(d["cands"][i].text for i in chosen).lower()
+    return float(all(k.lower() in text for k in it["keywords"]) and all(d["gold"][d["cands"][i].passage]
+                                                                         for i in chosen))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("questions", nargs="+")
+    ap.add_argument("--index", required=True)
+    ap.add_argument("--out", default=str(MODEL))
+    args = ap.parse_args()
+    if any("unseen" in Path(f).name for f in args.questions):
+        sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
+    qa = Assistant(index_dir=args.index, backend="extractive")
+    questions = [q for f in args.questions for q in load_questions(f)]
+    cache = Path(f"/tmp/fit-extractive-{'-'.join(Path(f).stem for f in args.questions)}.pkl")
+    items = rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))
+    print(f"{len(items)} question parts ({sum(it['answerable'] for it in items)} answerable), "
+          f"{sum(len(it['y']) for it in items)} sentences, {sum(int(it['y'].sum()) for it in items)} labelled")
+    oof: list[np.ndarray] = [np.zeros(0)] * len(items)
+    kinds = strict_kinds(items)
+    for train, test in folds(items):
+        model = sentence_model([items[i] for i in train])
+        for i in test:
+            oof[i] = strict(items[i], probability(model, items[i]["X"]), kinds)
+    answerable = [i for i, it in enumerate(items) if it["answerable"]]
+    top1 = np.mean([items[i]["y"][int(np.argmax(oof[i]))] for i in answerable if items[i]["y"].any()])
+    by_ratio = {(r, one): np.mean([answer_right(items[i], oof[i], r, one) for i in answerable])
+                for r in RATIOS for one in (True, False)}
+    ratio, one_story = max(by_ratio, key=lambda k: (by_ratio[k], k))
+    print(f"out of fold: best sentence labelled {top1:.3f}; right answers by keep ratio and one story",
+          {k: round(v, 3) for k, v in by_ratio.items()}, "->", ratio, one_story)
+    G, target, keep = gate_rows(items, oof, ratio, one_story)
+    gate_oof = np.zeros(len(items))
+    for train, test in folds(items):
+        train = [i for i in train if keep[i]]
+        gate = fit_logistic(G[train], target[train], F.GATE_FEATURES)
+        gate_oof[test] = probability(gate, G[test])
+    counted = keep
+    grid = np.unique(np.round(gate_oof, 3))
+    right = [((gate_oof[counted] >= t) == target[counted].astype(bool)).mean() for t in grid]
+    answer_at = float(grid[int(np.argmax(right))])
+    refused = gate_oof < answer_at
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7):  # the trade-off the threshold sits on (out of fold)
+        r = gate_oof < t
+        print(f"  at {t:.1f}: unanswerable refused {r[target == 0].mean():.3f}, answerable answered right but refused "
+              f"{r[(target == 1) & keep].mean():.3f}, answerable answered wrong and refused {r[(target == 1) & ~keep].mean():.3f}")
+    print(f"gate out of fold: right {max(right):.3f} at {answer_at:.3f}; unanswerable refused "
+          f"{refused[target == 0].mean():.3f}, answerable refused {refused[target == 1].mean():.3f}")
+    model = dict(
+        fitted=f"{date.today().isoformat()} by eval/fit_extractive.py (seed {SEED}) on {', '.join(args.questions)}: "
+               f"{len(items)} question parts",
+        out_of_fold=dict(best_sentence_labelled=round(float(top1), 3), gate_right=round(float(max(right)), 3),
+                         unanswerable_refused=round(float(refused[target == 0].mean()), 3),
+                         answerable_refused=round(float(refused[target == 1].mean()), 3)),
+        sentences=sentence_model(items), keep_ratio=ratio, one_story=one_story, strict_kinds=kinds,
+        gate=fit_logistic(G[keep], target[keep], F.GATE_FEATURES), answer_at=answer_at)
+    Path(args.out).write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+    print("strict kinds:", kinds)
+    print("sentence weights:", {n: round(w, 2) for n, w in zip(F.FEATURES, model["sentences"]["coef"])})
+    print("gate weights:", {n: round(w, 2) for n, w in zip(F.GATE_FEATURES, model["gate"]["coef"])})
+    print("wrote", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

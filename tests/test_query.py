@@ -1,0 +1,35 @@
+"""Question analysis (assistant/retrieve/query.py) on questions written for these tests."""
+import pytest
+
+from assistant.retrieve.query import analyse, asked_speakers, split
+
+
+@pytest.mark.parametrize("question, speakers", [
+    ("What did Lei Jun say about chips?", ["Lei Jun"]),
+    ("What did Okafor say about fares?", ["Okafor"]),
+    ("How did Priya Nair react to the ruling?", ["Priya Nair"]),
+    ("How many turbines will the farm have?", []),
+    ("What did the report say about Japan's debt?", []),
+])
+def test_whose_words_are_asked(question, speakers):
+    assert asked_speakers(question) == speakers
+
+
+def test_two_questions_in_one_are_split_and_a_pronoun_keeps_its_person():
+    parts = split("What did Tom Reyes say about the strike, and how did he vote?")
+    assert parts == ["What did Tom Reyes say about the strike?", "How did he vote (Tom Reyes)?"]
+    assert split("How many buses will Halbrook buy and when will they arrive?")[1].startswith("When will they")
+
+
+@pytest.mark.parametrize("question", ["Who won the cup and the league?", "What did bread and milk cost?"])
+def test_one_question_with_and_is_not_split(question):
+    assert split(question) == [question]
+
+
+def test_analyse_gathers_kind_names_years_and_topic_words():
+    q = analyse("How much did Norvale Water pay for the Tessfield plant in 2004?")
+    assert q.kind_name == "money"
+    assert q.years == ("2004",)
+    assert {"Norvale", "Water", "Tessfield"} <= set(q.names)
+    assert "plant" in q.terms and "how" not in q.terms and "much" not in q.terms
+    assert analyse("How many buses will Halbrook buy, and who will build them?").kind is None  # each part has its own

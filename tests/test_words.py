@@ -1,0 +1,18 @@
+"""The one text toolkit: stop words, stemmer, sentence splitter."""
+from assistant.text.sentences import split_sentences
+from assistant.text.words import content_stems, content_words, content_words_in_order, stem
+
+
+def test_content_words_leave_out_stop_words_and_keep_order():
+    assert content_words_in_order("The mayor said the fares would rise.") == ["mayor", "fares", "rise"]
+    assert content_words("It is what it is.") == set()
+
+
+def test_one_stemmer_for_every_form():
+    assert stem("elections") == stem("election") == "elect"
+    assert content_stems("Prices arrived") == {stem("price"), stem("arrive")}
+
+
+def test_sentences_end_at_stops_but_not_after_titles():
+    text = "Dr. Smith arrived. She spoke first.\nA new line"
+    assert [text[s:e] for s, e in split_sentences(text)] == ["Dr. Smith arrived.", "She spoke first.", "A new line"]
