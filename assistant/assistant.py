@@ -173,8 +173,8 @@ class Assistant:
         """Fetch article pages, extract their main text and metadata, and index them under their canonical URL."""
         from dataclasses import replace
 
-        from .errors import ArticleError
-        from .sources.fetch import FetchError, fetch_article
+        from .errors import ArticleError, FetchError
+        from .sources.fetch import fetch_article
 
         articles, failed = [], []
         for n, url in enumerate(urls):
