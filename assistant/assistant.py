@@ -195,8 +195,7 @@ class Assistant:
                 articles[i] = replace(article, title=old.title, author=old.author or article.author,
                                       date=old.date or article.date)
         report = self.ingest_articles(articles) if articles else IngestReport()
-        report.failed[:0] = failed
-        return report
+        return IngestReport(failed=failed) + report  # the URLs that failed first
 
     def feed_registry(self) -> FeedRegistry:
         from .sources.feeds import FeedRegistry

@@ -86,8 +86,7 @@ class Uploads:
         finally:
             for aside in earlier.values():  # the new versions were accepted (or the ingest did not run)
                 aside.unlink(missing_ok=True)
-        report.failed = refused + report.failed
-        return report
+        return IngestReport(failed=refused) + report  # the refused uploads first
 
     def drop_rejected(self, report: IngestReport, indexed: Indexed, earlier: dict[Path, Path] | None = None) -> None:
         """An upload the ingest rejected (empty, binary...) is not kept, or every "Update index" would report it

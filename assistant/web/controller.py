@@ -45,6 +45,7 @@ class Controller:
         self._write_lock = threading.Lock()  # one library change at a time from this page
 
     def scrub(self, message: str) -> str:
+        """Every message shown comes through here: no key or base-URL password in it (`Settings.scrub`)."""
         return self.qa.settings.scrub(message)
 
     def _answer(self, answer: Answer) -> dict[str, Any]:
@@ -152,8 +153,8 @@ class Controller:
 
     def ingest_uploads(self, files: Sequence[Any], progress: gr.Progress | None = None) -> IngestReport:
         """Keep the uploaded files in <index>/uploads and index them (`sources.uploads` decides what stays)."""
-        report = self._progress(progress, "Indexing uploads")
-        return self.uploads.ingest(uploaded_files(files), lambda paths: self.qa.ingest(paths, progress=report),
+        on_progress = self._progress(progress, "Indexing uploads")
+        return self.uploads.ingest(uploaded_files(files), lambda paths: self.qa.ingest(paths, progress=on_progress),
                                    self.qa.store.articles_from)
 
     def upload(self, files: list[str] | None, query: str | None, progress=gr.Progress()) -> tuple:
