@@ -1,17 +1,14 @@
 """`python app.py`: the Newsdesk web page on http://127.0.0.1:7860 (NEWSDESK_HOST / NEWSDESK_PORT, --host / --port).
 
 On first start (an empty index) it indexes the sample articles, so the page answers questions right away;
-`--no-samples` skips that. Thin on purpose: the page lives in assistant/ui.py and calls the `Assistant` API.
+`--no-samples` skips that. Thin on purpose: the page lives in assistant/web/ and calls the `Assistant` API.
 """
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import Sequence
-
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before anything imports gradio
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     quiet_libraries()
     from assistant import Assistant, NewsdeskError
-    from assistant.web.ui import serve
+    from assistant.web.serve import serve
 
     try:
         qa = Assistant(index_dir=args.index)

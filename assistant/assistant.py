@@ -172,8 +172,8 @@ class Assistant:
         """Fetch article pages, extract their main text and metadata, and index them under their canonical URL."""
         from dataclasses import replace
 
-        from .errors import ArticleError
-        from .sources.fetch import FetchError, fetch_article
+        from .errors import ArticleError, FetchError
+        from .sources.fetch import fetch_article
 
         articles, failed = [], []
         for n, url in enumerate(urls):
@@ -194,8 +194,7 @@ class Assistant:
                 articles[i] = replace(article, title=old.title, author=old.author or article.author,
                                       date=old.date or article.date)
         report = self.ingest_articles(articles) if articles else IngestReport()
-        report.failed[:0] = failed
-        return report
+        return IngestReport(failed=failed) + report  # the URLs that failed first
 
     def feed_registry(self) -> FeedRegistry:
         from .sources.feeds import FeedRegistry

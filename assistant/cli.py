@@ -121,7 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def quiet_libraries() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     for name in ("httpx", "chromadb", "openai", "urllib3", "bm25s", "transformers", "httpcore"):
@@ -232,7 +231,7 @@ def cmd_remove(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .web.ui import serve
+    from .web.serve import serve
 
     qa = _assistant(args)
     serve(qa, host=args.host or qa.settings.host, port=args.port or qa.settings.port, watch=args.watch,

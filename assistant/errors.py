@@ -34,3 +34,21 @@ class LLMError(NewsdeskError):
 
 class QuestionError(NewsdeskError):
     pass
+
+
+class FetchError(NewsdeskError):
+    """A URL that could not be fetched; the message is "URL: reason", the reason in plain words."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class FeedError(NewsdeskError):
+    """A feed document that cannot be read; the message says why."""
+
+
+class LockTimeout(Exception):
+    """Someone else held the lock for longer than we were willing to wait (internal: the store turns it into
+    IndexBusyError, the feed registry into its own message)."""

@@ -1,6 +1,7 @@
 """`newsdesk eval`: retrieval and answer quality on a question file, beside the plain llama-index pipeline."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import statistics
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .answering.citations import NOT_SAID, strip_markers
+from .errors import ConfigError
 
 
 
@@ -229,6 +231,25 @@ def story_groups(qa) -> Callable[[Question], list[set[str]]]:
     return groups
 
 
+def plain_pipeline(folder: Path):
+    """The plain llama-index baseline (bench/plain.py, shared with the bench), or a ConfigError that says what to
+    install: it lives outside the runtime package, and its packages are the `baseline` extra."""
+    try:
+        from bench.plain import PlainPipeline
+    except ModuleNotFoundError:
+        raise ConfigError("The llama-index baseline (bench/plain.py) is not installed: run `pip install -e "
+                          "'.[baseline]'` in Newsdesk's source tree, or pass --no-baseline.") from None
+    for module in ("llama_index.embeddings.huggingface", "llama_index.vector_stores.chroma"):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            raise ConfigError(f"The llama-index baseline needs {module}: pip install 'newsdesk[baseline]', "
+                              "or pass --no-baseline.")
+    return PlainPipeline(folder)
+
+
 def evaluate(question_file: str | Path, corpus: Sequence[str | Path], index_dir: str | Path | None = None,
              baseline: bool = True, progress: Callable[[str], None] = print, backend: str = "extractive",
              answers: str | Path | None = None) -> dict:
@@ -237,6 +258,7 @@ def evaluate(question_file: str | Path, corpus: Sequence[str | Path], index_dir:
 
     questions = load_questions(question_file)
     workdir = Path(index_dir) if index_dir else Path(tempfile.mkdtemp(prefix="newsdesk-eval-"))
+    plain = plain_pipeline(workdir / "plain") if baseline else None  # a missing extra stops the run before it starts
     qa = Assistant(index_dir=workdir / "newsdesk", backend=backend)
     report = qa.ingest(list(corpus))
     progress(f"newsdesk index: {report.summary()}")
@@ -245,10 +267,7 @@ def evaluate(question_file: str | Path, corpus: Sequence[str | Path], index_dir:
         Path(answers).write_text(answers_jsonl(outcomes), encoding="utf-8")
     name = "newsdesk" if backend == "extractive" else f"newsdesk-{backend}"
     results = {name: by_type(outcomes, story_groups(qa))}
-    if baseline:
-        from .baseline import PlainPipeline
-
-        plain = PlainPipeline(workdir / "plain", embedder_path=None)
+    if plain is not None:
         plain.build(corpus, progress)
         results["llama-index"] = by_type(run_baseline(plain, questions), story_groups(qa))
     return results

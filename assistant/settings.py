@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -126,11 +128,24 @@ class Settings(BaseSettings):
             return "openai" if self.llm_configured else "extractive"
         return self.backend
 
+    def scrub(self, message: str) -> str:
+        """The message without secrets: the API key, and credentials inside OPENAI_BASE_URL (error messages from
+        HTTP clients may carry either)."""
+        key = self.openai_api_key.get_secret_value() if self.openai_api_key else ""
+        if len(key) >= 4:
+            message = message.replace(key, "•••")
+        if self.openai_base_url:
+            try:
+                netloc = urlsplit(self.openai_base_url).netloc
+            except ValueError:
+                netloc = ""
+            if "@" in netloc:
+                message = message.replace(netloc.rsplit("@", 1)[0] + "@", "")
+        return message
+
 
 def redact_url(url: str | None) -> str:
     """A base URL without credentials or query string, safe to show (pages, notes, error messages)."""
-    from urllib.parse import urlsplit, urlunsplit
-
     if not url:
         return ""
     try:
@@ -141,6 +156,21 @@ def redact_url(url: str | None) -> str:
     if parts.port:
         host += f":{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def use_bundled_tiktoken() -> None:
+    """Point tiktoken at the cl100k_base file that ships inside llama-index, so nothing is downloaded.
+
+    tiktoken takes its cache folder only from TIKTOKEN_CACHE_DIR, so this sets that variable (unless the user set it)
+    before the first encoding is loaded; it is the one place outside `Settings` that touches the environment."""
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec and spec.origin:
+        os.environ["TIKTOKEN_CACHE_DIR"] = os.path.join(os.path.dirname(spec.origin), "_static", "tiktoken_cache")
+
 
 _MAY_HOLD_SECRETS = {"llama_index_llm_args"}  # its JSON may carry an api_key: never echoed in a message
 

@@ -81,7 +81,7 @@ def start_page(sample_index_dir: Path, embedder, where: Path, **settings):
     Returns (app, url, assistant, index folder); close the app when done."""
     from assistant import Assistant
     from assistant.settings import Settings
-    from assistant.web.ui import serve
+    from assistant.web.serve import serve
 
     index = where / "index"
     shutil.copytree(sample_index_dir, index)

@@ -13,8 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant import Assistant
-from assistant.sources.feeds import FeedEntry, FeedError, html_to_text, parse_feed
-from assistant.sources.fetch import Fetcher, FetchError
+from assistant.errors import FeedError, FetchError
+from assistant.sources.feeds import FeedEntry, html_to_text, parse_feed
+from assistant.sources.fetch import Fetcher
 from assistant.settings import Settings
 
 from .conftest import ROOT

@@ -40,3 +40,18 @@ def test_a_wrong_llm_args_setting_never_echoes_its_key(tmp_path):
                                            "NEWSDESK_LLAMA_INDEX_LLM_ARGS": '{"api_key": "sk-very-secret", bad'})
     assert out.returncode == 1 and "NEWSDESK_LLAMA_INDEX_LLM_ARGS is not valid" in out.stderr
     assert "sk-very-secret" not in out.stderr and len(out.stderr.splitlines()) == 1
+
+
+def test_redact_url_hides_credentials():
+    from assistant.settings import redact_url
+
+    assert redact_url("https://user:secret@llm.example:8443/v1?key=abc") == "https://llm.example:8443/v1"
+    assert redact_url(None) == ""
+
+
+def test_scrub_hides_the_key_and_the_credentials_of_the_base_url():
+    from assistant.settings import Settings
+
+    settings = Settings(openai_api_key="sk-very-secret", openai_base_url="https://me:pw@llm.example/v1")
+    message = settings.scrub("Cannot reach https://me:pw@llm.example/v1 with key sk-very-secret.")
+    assert message == "Cannot reach https://llm.example/v1 with key •••."

@@ -1,7 +1,6 @@
 """Packing sentences into chunks that fit the embedder, counted in tiktoken tokens (pure functions)."""
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,13 +23,9 @@ class Chunk:
 
 @lru_cache(maxsize=1)
 def _encoding():
-    if "TIKTOKEN_CACHE_DIR" not in os.environ:
-        # cl100k_base ships inside llama-index; point tiktoken at it so nothing is downloaded.
-        import importlib.util
+    from ..settings import use_bundled_tiktoken
 
-        spec = importlib.util.find_spec("llama_index.core")
-        if spec and spec.origin:
-            os.environ["TIKTOKEN_CACHE_DIR"] = os.path.join(os.path.dirname(spec.origin), "_static", "tiktoken_cache")
+    use_bundled_tiktoken()  # before tiktoken looks for cl100k_base
     import tiktoken
 
     return tiktoken.get_encoding("cl100k_base")

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from .articles import Article, canonical_url
-from ..errors import ArticleError, ConfigError, IndexBusyError, NewsdeskError
-from .fetch import FEED_ACCEPT, Fetcher, FetchError, check_url, fetch_article
-from ..store.locks import LockTimeout, exclusive
+from ..errors import ArticleError, ConfigError, FeedError, FetchError, IndexBusyError, LockTimeout, NewsdeskError
+from .fetch import FEED_ACCEPT, Fetcher, check_url, fetch_article
+from ..store.locks import exclusive
 from ..types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,6 @@ FEEDS_FILE = "feeds.json"
 MAX_PAGE_ATTEMPTS = 3  # an entry indexed from the feed's own text has its page tried this many times in all
 FORGET_AFTER_DAYS = 30  # entries gone from the feed this long are dropped from the registry
 Progress = Callable[[int, int, str], None]
-
-
-class FeedError(NewsdeskError):
-    """A feed document that cannot be read; the message says why."""
 
 
 # -- the registry ------------------------------------------------------------------------------------------------

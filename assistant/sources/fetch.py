@@ -19,7 +19,7 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 from .articles import Article, canonical_url, decode_bytes, parse_html, parse_text
-from ..errors import ArticleError, NewsdeskError
+from ..errors import ArticleError, FetchError
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +27,6 @@ HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5,*/*;q=0.1"
 FEED_ACCEPT = "application/rss+xml,application/atom+xml,application/rdf+xml;q=0.9,application/xml;q=0.8,text/xml;q=0.8,*/*;q=0.1"
 _BLOCK = 64 * 1024
 _MAX_REDIRECTS = 5
-
-
-class FetchError(NewsdeskError):
-    """A URL that could not be fetched; the message is "URL: reason", the reason in plain words."""
-
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-
-class LockTimeout(Exception):
-    """Someone else held the lock for longer than we were willing to wait."""
+from ..errors import LockTimeout
 
 
 @contextlib.contextmanager

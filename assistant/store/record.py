@@ -20,9 +20,9 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError, IndexBusyError, NewsdeskError
+from ..errors import ConfigError, IndexBusyError, LockTimeout, NewsdeskError
 from .keyword import KeywordIndex
-from .locks import LockTimeout, exclusive
+from .locks import exclusive
 
 log = logging.getLogger(__name__)
 
