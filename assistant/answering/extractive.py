@@ -13,6 +13,7 @@ from ..ingest.chunking import split_sentences
 from ..text.quotes import has_quote, leaves_quote_open, mentions_person, person_names, sentence_speakers
 from ..retrieve.questions import asked_speakers, follows_on, split_question, topic_of
 from ..types import Passage
+from .sentence_vectors import candidate_vectors
 from .citations import NOT_FOUND, NOT_SAID, content_words, content_words_in_order, defuse_markers
 
 _NUMBER_Q = re.compile(r"\b(how (?:many|much|long|old|big|far|often|large|tall|fast)|what (?:percentage|proportion|share|number|amount|price|age|sum|figure|score)|number of|by how much)\b", re.I)
@@ -837,7 +838,7 @@ class ExtractiveAnswerer:
         cands = shortlist(question, candidates(passages), self.config, self.idf)
         if not cands:
             return []
-        vectors = self.embed([c.text for c in cands])
+        vectors = candidate_vectors(cands, passages, self.embed)  # stored at ingest, else embedded now
         qvec = query_vector if query_vector is not None else self.embed([question])[0]
         picked, unanswered = select_parts(question, cands, vectors, qvec, passages, self.config, self.idf, self.embed,
                                           self.article_text)
