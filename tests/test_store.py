@@ -37,10 +37,14 @@ def _snapshot(folder) -> dict:
     return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")}
 
 
-@pytest.fixture
-def read_only_index(fresh_copy):
-    """A copy of the sample index, left as a writer leaves it (no -wal/-shm files), then made read-only."""
+@pytest.fixture(params=["current", "without sentence vectors"])
+def read_only_index(fresh_copy, request):
+    """A copy of the sample index, left as a writer leaves it (no -wal/-shm files), then made read-only; also as an
+    index from before sentence vectors were stored, which has no table for them."""
     conn = sqlite3.connect(fresh_copy / "record.sqlite3")
+    if request.param == "without sentence vectors":
+        conn.execute("DROP TABLE sentence_vectors")
+        conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     for leftover in ("record.sqlite3-wal", "record.sqlite3-shm"):

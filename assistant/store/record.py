@@ -351,6 +351,8 @@ class Store:
         """The stored sentence vectors of these chunks (float32, unit length), for the chunks that have them: row i
         belongs to the i-th span of `assistant.ingest.chunking.split_sentences(chunk text)`."""
         out: dict[str, np.ndarray] = {}
+        if not self._has_table("sentence_vectors"):
+            return out  # an index from before them, opened read-only (a writer creates the table when it opens)
         for part in _batches(list(dict.fromkeys(chunk_ids)), 500):
             marks = ",".join("?" * len(part))
             for chunk_id, sentences, blob in self._conn().execute(
@@ -358,6 +360,10 @@ class Store:
                 matrix = np.frombuffer(blob, dtype=SENTENCE_VECTOR_DTYPE).reshape(sentences, -1)
                 out[chunk_id] = matrix.astype(np.float32)
         return out
+
+    def _has_table(self, name: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() \
+            is not None
 
     def chunks_of(self, doc_id: str) -> list[ChunkRow]:
         rows = self._conn().execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
