@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,9 @@ class Passage:
     speakers: tuple[str, ...] = ()
     dense: float = 0.0  # cosine similarity to the question (0 when only the keyword side found it)
     keyword: float = 0.0  # BM25 score (0 when only the dense side found it)
+    # the vectors of the sentences of `text` stored at ingest, a row for each span of
+    # assistant.ingest.chunking.split_sentences(text); None when the index has none for this chunk
+    sentence_vectors: "np.ndarray | None" = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def _breakdown(qa, questions: list[str]) -> dict[str, float]:
         return "embed_answer_sentences"
 
     watch.wrap(qa.embedder, "embed", which)
-    for name in ("dense_search", "keyword_search", "chunks", "articles_by_id", "counts"):
+    for name in ("dense_search", "keyword_search", "chunks", "articles_by_id", "counts", "sentence_vectors"):
         watch.wrap(qa.store, name, f"store.{name}")
     total = 0.0
     for q in questions:
@@ -96,7 +96,7 @@ def _breakdown(qa, questions: list[str]) -> dict[str, float]:
     out["answer_sentences_embedded_per_ask"] = sentences[0] / n
     for name in ("embed",):
         qa.embedder.__dict__.pop(name, None)
-    for name in ("dense_search", "keyword_search", "chunks", "articles_by_id", "counts"):
+    for name in ("dense_search", "keyword_search", "chunks", "articles_by_id", "counts", "sentence_vectors"):
         qa.store.__dict__.pop(name, None)
     return out
 

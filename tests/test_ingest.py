@@ -216,3 +216,21 @@ def test_reports_add_up():
     assert (total.added, total.updated, total.removed, total.chunks, total.tokens, total.seconds) == (1, 2, 1, 7, 9, 1.5)
     assert total.failed == [("a.txt", "empty"), ("c.bin", "binary")] and total.changes == [("added", "b.txt")]
     assert a.failed == [("a.txt", "empty")]  # the parts are left as they were
+
+
+def test_an_edit_replaces_the_sentence_vectors_of_the_article(embedder, tmp_path):
+    from assistant.ingest.chunking import split_sentences
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    story = folder / "s.txt"
+    story.write_text("Dam opens\n\nThe Corra dam opened on Monday. Crowds came to watch.")
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    qa.ingest([folder])
+    [old] = qa.store.chunks_of(qa.articles()[0].doc_id)
+    story.write_text("Dam opens\n\nThe Corra dam opened on Monday. Crowds came to watch. A zebra swam past.")
+    qa.ingest([folder])
+    [new] = qa.store.chunks_of(qa.articles()[0].doc_id)
+    stored = qa.store.sentence_vectors([old.chunk_id, new.chunk_id])
+    assert list(stored) == [new.chunk_id] and len(stored[new.chunk_id]) == len(split_sentences(new.text)) == 3
+    assert float(stored[new.chunk_id][2] @ embedder.embed_query("A zebra swam past.")) > 0.995

@@ -9,7 +9,11 @@ import sqlite3
 import subprocess
 import sys
 
+import numpy as np
+
 import pytest
+
+from assistant.store.record import Store
 
 from .conftest import ROOT, SAMPLES
 
@@ -33,10 +37,14 @@ def _snapshot(folder) -> dict:
     return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")}
 
 
-@pytest.fixture
-def read_only_index(fresh_copy):
-    """A copy of the sample index, left as a writer leaves it (no -wal/-shm files), then made read-only."""
+@pytest.fixture(params=["current", "without sentence vectors"])
+def read_only_index(fresh_copy, request):
+    """A copy of the sample index, left as a writer leaves it (no -wal/-shm files), then made read-only; also as an
+    index from before sentence vectors were stored, which has no table for them."""
     conn = sqlite3.connect(fresh_copy / "record.sqlite3")
+    if request.param == "without sentence vectors":
+        conn.execute("DROP TABLE sentence_vectors")
+        conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     for leftover in ("record.sqlite3-wal", "record.sqlite3-shm"):
@@ -97,3 +105,40 @@ def test_a_home_that_cannot_hold_an_index_is_one_line(tmp_path, entry, make_home
     home = make_home(tmp_path)
     out = run(home=home, entry=entry)
     assert (out.returncode, out.stderr) == (1, f"newsdesk: {message.format(home=home)}\n")
+
+
+# -- sentence vectors: stored with the chunks, at ingest ------------------------------------------------------------
+def test_sentence_vectors_line_up_with_the_sentences_of_each_chunk(sample_assistant, embedder):
+    from assistant.ingest.chunking import split_sentences
+
+    store = sample_assistant.store
+    chunks = [c for a in sample_assistant.articles() for c in store.chunks_of(a.doc_id)]
+    stored = store.sentence_vectors([c.chunk_id for c in chunks])
+    assert set(stored) == {c.chunk_id for c in chunks}
+    for chunk in chunks[::5]:
+        sentences = [chunk.text[s:e] for s, e in split_sentences(chunk.text)]
+        matrix = stored[chunk.chunk_id]
+        assert matrix.shape == (len(sentences), 384) and matrix.dtype == np.float32
+        # each row is that sentence embedded on its own (bf16 ingest, float16 storage: not bit-equal)
+        assert np.all(np.sum(matrix * embedder.embed(sentences), axis=1) > 0.995)
+
+
+def test_sentence_vectors_go_with_their_article_and_survive_reopening(fresh_copy, embedder):
+    from assistant import Assistant
+    from assistant.store.record import chroma_client
+
+    qa = Assistant(index_dir=fresh_copy, embedder=embedder)
+    article = qa.store.article(LEI_JUN)
+    ids = [c.chunk_id for c in qa.store.chunks_of(LEI_JUN)]
+    before = qa.store.sentence_vectors(ids)
+    assert len(before) == len(ids) == article.chunk_count
+
+    reopened = Store(fresh_copy, chroma_client(fresh_copy, fresh=True)).sentence_vectors(ids)
+    assert all(np.array_equal(before[i], reopened[i]) for i in ids)
+
+    qa.remove([LEI_JUN])
+    assert qa.store.sentence_vectors(ids) == {}
+    with sqlite3.connect(fresh_copy / "record.sqlite3") as conn:
+        orphans = conn.execute("SELECT count(*) FROM sentence_vectors WHERE chunk_id NOT IN "
+                               "(SELECT chunk_id FROM chunks)").fetchone()[0]
+    assert orphans == 0

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+
 from ..sources.articles import SUPPORTED_SUFFIXES, Article, read_articles, too_large
 from .chunking import chunk_text, embedding_text, split_sentences
 from .embedder import Embedder
@@ -126,7 +128,9 @@ def dup_key(text: str) -> str:
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
 
 
-PIPELINE = "8"  # bump when chunking, speaker detection or the embedder change: every article is then redone
+# bump when chunking, speaker detection or the embedder change: every article is then redone
+# 9: sentence vectors stored with each chunk (an index from before gets them at its next ingest)
+PIPELINE = "9"
 
 
 def indexed_hash(article: Article, budget: int) -> str:
@@ -149,6 +153,25 @@ def build_chunks(article: Article, budget: int) -> tuple[list[ChunkRow], list[st
                              chunk.text, chunk.start, chunk.end, chunk.tokens, tuple(names)))
         texts.append(embedding_text(article.title, chunk.text))
     return rows, texts
+
+
+def sentence_texts(chunk_text: str) -> list[str]:
+    """The sentences of a chunk whose vectors are stored with it: exactly `split_sentences(chunk_text)`, the units
+    the extractive answerer picks among (it splits `Passage.text`, the chunk text, the same way)."""
+    return [chunk_text[s:e] for s, e in split_sentences(chunk_text)]
+
+
+def embed_sentences(embedder: Embedder, chunks: Sequence[ChunkRow]) -> tuple[list[np.ndarray], int]:
+    """One (sentences x dimension) matrix per chunk, each sentence embedded on its own, as the answerer would embed
+    it, and the word pieces read. Done once here so that answering a question embeds only the question."""
+    per_chunk = [sentence_texts(c.text) for c in chunks]
+    flat = [t for texts in per_chunk for t in texts]
+    vectors, read = embedder.embed_counted(flat) if flat else (np.zeros((0, 0), dtype=np.float32), 0)
+    out, offset = [], 0
+    for texts in per_chunk:
+        out.append(vectors[offset:offset + len(texts)])
+        offset += len(texts)
+    return out, read
 
 
 class Ingestor:
@@ -292,6 +315,8 @@ class Ingestor:
             return
         texts = [t for item in pending.items for t in item[2]]
         vectors, read = self.embedder.embed_counted(texts) if texts else (None, 0)
+        sentence_vectors, sentence_read = embed_sentences(self.embedder, [c for item in pending.items for c in item[1]])
+        read += sentence_read
         versions, offset = [], 0
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         for article, chunks, chunk_texts, action in pending.items:
@@ -299,7 +324,8 @@ class Ingestor:
                              article.author, article.date, article.record,
                              indexed_hash(article, self.chunk_tokens),
                              dup_key(article.text), len(chunks), now)
-            versions.append(NewVersion(row, chunks, vectors[offset:offset + len(chunks)], chunk_texts))
+            versions.append(NewVersion(row, chunks, vectors[offset:offset + len(chunks)], chunk_texts,
+                                       sentence_vectors[offset:offset + len(chunks)]))
             offset += len(chunks)
         self.store.commit(versions, pending.files)
         for article, chunks, _, action in pending.items:

@@ -60,14 +60,20 @@ class Retriever:
                     have.add(nxt.chunk_id)
                     extra.append(replace(p, text=nxt.text, chunk_id=nxt.chunk_id, start=nxt.start, end=nxt.end,
                                          speakers=nxt.speakers, dense=0.0, keyword=0.0))
-        return [*passages, *extra]
+        return [*passages, *self.with_sentence_vectors(extra)]
+
+    def with_sentence_vectors(self, passages: Sequence[Passage]) -> list[Passage]:
+        """The passages with the sentence vectors stored at ingest (None for a chunk without them), so the answerer
+        embeds only the question."""
+        stored = self.store.sentence_vectors([p.chunk_id for p in passages])
+        return [replace(p, sentence_vectors=stored.get(p.chunk_id)) for p in passages]
 
     def retrieve(self, question: str, top_k: int = 10, query_vector: np.ndarray | None = None) -> list[Passage]:
         """The best passages; a two-part question gets the best of each part, interleaved (and a few more)."""
         parts = split(question)
         if len(parts) == 1:
             vector = self.embedder.embed_query(question) if query_vector is None else query_vector
-            return self._retrieve_many([question], top_k, [vector])[0]
+            return self.with_sentence_vectors(self._retrieve_many([question], top_k, [vector])[0])
         vectors = self.embedder.embed(parts if query_vector is not None else [*parts, question])  # one batch
         whole = query_vector if query_vector is not None else vectors[-1]
         lists = self._retrieve_many([*parts, question], top_k, [*vectors[:len(parts)], whole])
@@ -78,7 +84,7 @@ class Retriever:
                 if rank < len(ranking) and ranking[rank].chunk_id not in seen:
                     seen.add(ranking[rank].chunk_id)
                     merged.append(ranking[rank])
-        return merged[:top_k + self.config.extra_per_part * (len(parts) - 1)]
+        return self.with_sentence_vectors(merged[:top_k + self.config.extra_per_part * (len(parts) - 1)])
 
     def _retrieve_many(self, questions: Sequence[str], top_k: int, vectors: Sequence[np.ndarray]
                        ) -> list[list[Passage]]:

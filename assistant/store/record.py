@@ -39,7 +39,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, file_hash TEXT NOT NULL, articles INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS sentence_vectors (chunk_id TEXT PRIMARY KEY, sentences INTEGER NOT NULL, vectors BLOB NOT NULL);
 """
+# One float16 matrix per chunk (a row per sentence of split_sentences(chunk text)): half the disk of float32, and
+# a cosine off by under 1e-3, far below the gaps between the sentences an answer picks among.
+SENTENCE_VECTOR_DTYPE = np.float16
 
 # Chroma fixes these when it creates a collection: an existing index keeps the values it was made with. ef_search
 # (the one Chroma lets you change later, with collection.modify) was 200 until 2026-11-23; measured on synthetic
@@ -85,6 +89,8 @@ class NewVersion:
     chunks: list[ChunkRow]
     vectors: np.ndarray
     documents: list[str]  # what was embedded (headline + chunk), stored in Chroma for server users
+    # one (sentences x dimension) matrix per chunk, rows in the order of split_sentences(chunk.text); None: none
+    sentence_vectors: list[np.ndarray] | None = None
 
 
 def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000, fresh: bool = False):
@@ -341,6 +347,24 @@ class Store:
                 out[r[0]] = _chunk_row(r)
         return out
 
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored sentence vectors of these chunks (float32, unit length), for the chunks that have them: row i
+        belongs to the i-th span of `assistant.ingest.chunking.split_sentences(chunk text)`."""
+        out: dict[str, np.ndarray] = {}
+        if not self._has_table("sentence_vectors"):
+            return out  # an index from before them, opened read-only (a writer creates the table when it opens)
+        for part in _batches(list(dict.fromkeys(chunk_ids)), 500):
+            marks = ",".join("?" * len(part))
+            for chunk_id, sentences, blob in self._conn().execute(
+                    f"SELECT chunk_id, sentences, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})", part):
+                matrix = np.frombuffer(blob, dtype=SENTENCE_VECTOR_DTYPE).reshape(sentences, -1)
+                out[chunk_id] = matrix.astype(np.float32)
+        return out
+
+    def _has_table(self, name: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() \
+            is not None
+
     def chunks_of(self, doc_id: str) -> list[ChunkRow]:
         rows = self._conn().execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
         return [_chunk_row(r) for r in rows]
@@ -358,6 +382,7 @@ class Store:
             for v in versions:
                 a = v.article
                 stale += [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (a.doc_id,))]
+                _delete_sentence_vectors(db, a.doc_id)
                 db.execute("DELETE FROM chunks WHERE doc_id=?", (a.doc_id,))
                 db.execute("INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", _astuple(a))
                 db.executemany(
@@ -365,6 +390,7 @@ class Store:
                     [(c.chunk_id, c.doc_id, c.ordinal, c.text, c.start, c.end, c.tokens, json.dumps(c.speakers))
                      for c in v.chunks],
                 )
+                _write_sentence_vectors(db, v)
             fresh = set(new_ids)
             stale = [i for i in stale if i not in fresh]
             db.executemany("DELETE FROM pending WHERE chunk_id=?", [(i,) for i in new_ids])
@@ -394,6 +420,7 @@ class Store:
             removed = 0
             for doc_id in doc_ids:
                 stale += [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+                _delete_sentence_vectors(db, doc_id)
                 db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
                 removed += db.execute("DELETE FROM articles WHERE doc_id=?", (doc_id,)).rowcount
             db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(i,) for i in stale])
@@ -511,6 +538,21 @@ class Store:
             return f"embedded Chroma in {self.index_dir / 'chroma'}, not opened: the folder is read-only for this " \
                    "user (keyword search only)"
         return f"embedded Chroma in {self.index_dir / 'chroma'}"
+
+
+def _write_sentence_vectors(db: sqlite3.Connection, version: NewVersion) -> None:
+    """In the transaction that writes the version's chunks, so a chunk never lacks its sentences or outlives them."""
+    if version.sentence_vectors is None:
+        return
+    db.executemany("INSERT OR REPLACE INTO sentence_vectors VALUES (?,?,?)",
+                   [(c.chunk_id, len(m), np.ascontiguousarray(m, dtype=SENTENCE_VECTOR_DTYPE).tobytes())
+                    for c, m in zip(version.chunks, version.sentence_vectors)])
+
+
+def _delete_sentence_vectors(db: sqlite3.Connection, doc_id: str) -> None:
+    """Before the article's chunk rows go (same transaction)."""
+    db.execute("DELETE FROM sentence_vectors WHERE chunk_id IN (SELECT chunk_id FROM chunks WHERE doc_id=?)",
+               (doc_id,))
 
 
 def _chunk_row(r: tuple) -> ChunkRow:

@@ -14,6 +14,7 @@ from .candidates import Candidate, candidates
 from .features import FEATURES, Idf, gate_features, sentence_features, term_weights
 from .scorer import Model, load
 from .select import choose, compose, reading_order
+from .vectors import candidate_vectors
 
 __all__ = ["ExtractiveAnswerer", "Reading", "read"]
 MAX_WORDS = 80  # an answer says at most this many words ...
@@ -74,7 +75,7 @@ class ExtractiveAnswerer:
         if not cands:
             return []
         parts = analyse(question).parts
-        vectors = self.embed([c.text for c in cands])
+        vectors = candidate_vectors(cands, passages, self.embed)  # stored at ingest, else embedded now
         part_vectors = self.embed(list(parts)) if len(parts) > 1 else \
             np.asarray([query_vector if query_vector is not None else self.embed([question])[0]])
         readings = read(question, cands, vectors, part_vectors, passages, self.idf, self.model)

@@ -1,0 +1,35 @@
+"""The vectors of an answer's candidate sentences: stored at ingest when the passage carries them, else embedded."""
+from __future__ import annotations
+
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from ...text.sentences import split_sentences
+from ...types import Passage
+
+
+class Sentence(Protocol):
+    passage: int  # index into the passages
+    position: int  # index into split_sentences(passages[passage].text)
+    text: str
+
+
+def candidate_vectors(cands: Sequence[Sentence], passages: Sequence[Passage],
+                      embed: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+    """A unit vector per candidate, in order. A passage's stored rows are used only when they line up with the
+    sentences of its text (a trimmed or edited passage has other sentences); the rest are embedded in one batch."""
+    usable: dict[int, np.ndarray | None] = {}
+    rows: list[np.ndarray | None] = []
+    for c in cands:
+        if c.passage not in usable:
+            stored = passages[c.passage].sentence_vectors
+            aligned = stored is not None and len(stored) == len(split_sentences(passages[c.passage].text))
+            usable[c.passage] = stored if aligned else None
+        stored = usable[c.passage]
+        rows.append(None if stored is None else stored[c.position])
+    missing = [i for i, row in enumerate(rows) if row is None]
+    if missing:
+        for i, vector in zip(missing, embed([cands[i].text for i in missing])):
+            rows[i] = vector
+    return np.stack(rows).astype(np.float32, copy=False) if rows else np.zeros((0, 0), dtype=np.float32)

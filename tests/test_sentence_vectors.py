@@ -1,0 +1,50 @@
+"""The answerer reads the sentence vectors stored at ingest, and embeds a sentence only when its passage has none."""
+from dataclasses import replace
+
+import numpy as np
+
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.extractive.candidates import candidates
+from assistant.answering.extractive.vectors import candidate_vectors
+
+QUESTION = "What will happen to bus fares in Halbrook?"
+
+
+class Recording:
+    """The real embedder's `embed`, remembering every text it was given."""
+
+    def __init__(self, embedder):
+        self.embedder = embedder
+        self.texts: list[str] = []
+
+    def __call__(self, texts):
+        self.texts += list(texts)
+        return self.embedder.embed(texts)
+
+
+def _passages(qa):
+    passages = qa.retriever.with_next(qa.retrieve(QUESTION))
+    assert passages and all(p.sentence_vectors is not None for p in passages)
+    return passages
+
+
+def test_with_stored_vectors_the_answer_embeds_no_sentence(sample_assistant, embedder):
+    passages = _passages(sample_assistant)
+    qvec = embedder.embed_query(QUESTION)
+    stored, live = Recording(embedder), Recording(embedder)
+    answer = ExtractiveAnswerer(stored).sentences(QUESTION, passages, qvec)
+    assert answer and stored.texts == []
+    bare = [replace(p, sentence_vectors=None) for p in passages]  # an index from before: embedded while answering
+    assert ExtractiveAnswerer(live).sentences(QUESTION, bare, qvec) == answer
+    assert live.texts
+
+
+def test_passages_whose_vectors_do_not_line_up_are_embedded(sample_assistant, embedder):
+    passages = _passages(sample_assistant)
+    trimmed = replace(passages[0], text=passages[0].text[: passages[0].text.rfind(". ") + 1])  # a sentence less
+    mixed = [trimmed, *passages[1:]]
+    cands = candidates(mixed)
+    record = Recording(embedder)
+    vectors = candidate_vectors(cands, mixed, record)
+    assert sorted(record.texts) == sorted(c.text for c in cands if c.passage == 0)
+    assert np.all(np.sum(vectors * embedder.embed([c.text for c in cands]), axis=1) > 0.995)
