@@ -68,7 +68,7 @@ class Synthesizer:
     noise. Noise alone around ~1,000 base vectors would make 1M chunks into ~1,000 tight clumps of near-copies,
     which no real collection looks like and which HNSW searches badly (greedy search stuck in the wrong clump)."""
 
-    def __init__(self, vectors: np.ndarray, rows: list[dict], seed: int = SEED, mix: bool = True):
+    def __init__(self, vectors: np.ndarray, rows: list[dict], seed: int = SEED, mix: bool = True, prefix: str = "syn"):
         from assistant.ingest.chunking import split_sentences
 
         self.vectors = vectors
@@ -80,6 +80,7 @@ class Synthesizer:
         self.rng = random.Random(seed)
         self.np_rng = np.random.default_rng(seed)
         self.articles = 0
+        self.prefix = prefix  # another prefix for articles that must not collide with the index's ids
 
     def batch(self, chunks: int):
         from assistant.ingest.chunking import embedding_text
@@ -94,7 +95,7 @@ class Synthesizer:
         versions = []
         for a in range(n_articles):
             self.articles += 1
-            doc_id = f"syn{self.articles:013x}"
+            doc_id = f"{self.prefix}{self.articles:013x}"
             title = self.rows[base[a * CHUNKS_PER_ARTICLE]]["title"]
             chunk_rows, docs = [], []
             pos = 0
@@ -210,11 +211,49 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
         "store_counts (status line)": _time_calls(store.counts, [()] * min(20, len(questions))),
     }
     out["parts"] = {k: percentiles(v) for k, v in parts.items()}
+    # what the keyword side ranks first, to compare another build of it with (`--keyword-reference`)
+    out["keyword_top10"] = [[i for i, _ in store.keyword_search(q, 40)[:10]] for q in questions]
     share.__exit__(None, None, None)
     out["others_cpu_share"] = share.result["others_cpu_share"]  # other processes' use of the CPUs meanwhile
     out["rss_mb"] = rss_mb()
     out["peak_rss_mb"] = peak_rss_mb()
     return out
+
+
+NEWS_ARTICLES = 20  # what a newsroom adds at once (issue #21): "a few stories an hour to a large archive"
+
+
+def add_and_remove(store, synth: Synthesizer, articles: int = NEWS_ARTICLES) -> dict:
+    """Seconds to add `articles` new articles and to remove them again, each until the keyword side is ready for the
+    next question (`store.keyword_index()`, as an ingest leaves it); vectors come ready, so no model time is in it.
+    Removing them leaves the index as it was, so the next size grows the same index."""
+    versions, chunks = synth.batch(articles * CHUNKS_PER_ARTICLE)
+    out: dict = {"articles": len(versions), "chunks": chunks}
+    started = time.perf_counter()
+    with store.writing():
+        store.commit(versions)
+        store.keyword_index()
+    out["add_s"] = time.perf_counter() - started
+    out["peak_rss_after_add_mb"] = peak_rss_mb()
+    started = time.perf_counter()
+    with store.writing():
+        store.remove([v.article.doc_id for v in versions])
+        store.keyword_index()
+    out["remove_s"] = time.perf_counter() - started
+    out["peak_rss_after_remove_mb"] = peak_rss_mb()
+    return out
+
+
+def keyword_overlap(point: dict, reference: dict | None) -> dict | None:
+    """Mean share of the reference run's keyword top 10 found in this run's top 10, at the same size."""
+    ref = next((p for p in (reference or {}).get("sizes", []) if p["size"] == point["size"] and "keyword_top10" in p), None)
+    if ref is None:
+        return None
+    pairs = [(set(g), r) for g, r in zip(point["keyword_top10"], ref["keyword_top10"]) if r]
+    shares = [len(g.intersection(r)) / len(r) for g, r in pairs]
+    return {"queries": len(shares), "mean": float(np.mean(shares)) if shares else None,
+            "worst": min(shares) if shares else None, "identical_lists": sum(
+                list(g) == r for g, r in zip(point["keyword_top10"], ref["keyword_top10"]))}
 
 
 def keyword_only(synth: Synthesizer, size: int, questions: list[str]) -> dict:
@@ -291,6 +330,11 @@ def run(spec: dict) -> dict:
     vectors, rows, origin = base_chunks(spec, embedder)
     log(f"base chunks: {origin}")
     synth = Synthesizer(vectors, rows)
+    news = Synthesizer(vectors, rows, seed=SEED + 1, prefix="new")
+    reference = None
+    if spec.get("keyword_reference"):
+        reference = json.loads(Path(spec["keyword_reference"]).read_text(encoding="utf-8"))
+        reference = reference.get("scale", reference)
     recall_vecs = np.asarray(embedder.embed(recall_questions), dtype=np.float32)
     qvecs = recall_vecs[: len(questions)]
     exact = ExactSearch(work / "scale-vectors.f32", vectors.shape[1])
@@ -338,6 +382,11 @@ def run(spec: dict) -> dict:
         started = time.perf_counter()
         point["dense_recall_at_10"], dense_top = dense_recall(store, exact, recall_vecs)
         point["recall_check_s"] = time.perf_counter() - started
+        point["news"] = add_and_remove(store, news)
+        point["keyword_top10_overlap"] = keyword_overlap(point, reference)
+        log(f"{inserted:,}: {NEWS_ARTICLES} articles added in {point['news']['add_s']:.2f}s, removed in "
+            f"{point['news']['remove_s']:.2f}s; keyword top-10 overlap with the reference "
+            f"{(point['keyword_top10_overlap'] or {}).get('mean')}")
         point["index_mb"] = folder_mb(index_dir)
         point["index_parts_mb"] = {p.name: folder_mb(p) if p.is_dir() else p.stat().st_size / 2**20
                                    for p in sorted(index_dir.iterdir())}
