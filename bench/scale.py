@@ -244,34 +244,72 @@ def add_and_remove(store, synth: Synthesizer, articles: int = NEWS_ARTICLES) -> 
     return out
 
 
-def keyword_overlap(point: dict, reference: dict | None) -> dict | None:
-    """Mean share of the reference run's keyword top 10 found in this run's top 10, at the same size."""
-    ref = next((p for p in (reference or {}).get("sizes", []) if p["size"] == point["size"] and "keyword_top10" in p), None)
-    if ref is None:
-        return None
-    pairs = [(set(g), r) for g, r in zip(point["keyword_top10"], ref["keyword_top10"]) if r]
+def keyword_overlap(mine: list[list[str]], reference: list[list[str]]) -> dict:
+    """Mean share of a reference run's keyword top 10 found in this run's top 10, question by question."""
+    pairs = [(set(g), r) for g, r in zip(mine, reference) if r]
     shares = [len(g.intersection(r)) / len(r) for g, r in pairs]
     return {"queries": len(shares), "mean": float(np.mean(shares)) if shares else None,
-            "worst": min(shares) if shares else None, "identical_lists": sum(
-                list(g) == r for g, r in zip(point["keyword_top10"], ref["keyword_top10"]))}
+            "worst": min(shares) if shares else None,
+            "identical_lists": sum(list(g) == r for g, r in zip(mine, reference))}
 
 
-def keyword_only(synth: Synthesizer, size: int, questions: list[str]) -> dict:
-    """BM25 alone at `size` chunks (no Chroma): the rebuild and search cost the full-size index would pay."""
-    from assistant.store.keyword import KeywordIndex
+def _reference_point(reference: dict | None, size: int) -> dict | None:
+    return next((p for p in (reference or {}).get("sizes", []) if p["size"] == size and "keyword_top10" in p), None)
+
+
+def keyword_only(synth: Synthesizer, size: int, questions: list[str], work: Path,
+                 reference: dict | None = None) -> dict:
+    """The keyword side alone at `size` chunks (no Chroma), in a record of its own: built from the record as an
+    index from an older version is, then 20 articles added and removed, and the questions searched."""
+    import sqlite3
+
+    from assistant.store import keyword as kw
 
     rows = []
     while len(rows) < size:
         versions, _ = synth.batch(min(50_000, size - len(rows)))
-        rows += [(c.chunk_id, f"{v.article.title}\n{c.text} []") for v in versions for c in v.chunks]
+        rows += [(c.chunk_id, kw.keyword_text(v.article.title, c.text, kw.speakers_json(())))
+                 for v in versions for c in v.chunks]
+    path = work / "keyword-only.sqlite3"
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('generation', '1')")
+    kw.create_tables(db)
     rss_before = rss_mb()
     started = time.perf_counter()
-    index = KeywordIndex.build(1, rows)
-    build = time.perf_counter() - started
+    db.execute("BEGIN")
+    kw.rebuild(db, rows)
+    db.execute("COMMIT")
+    out: dict = {"size": size, "bm25_build_s": time.perf_counter() - started, "rss_before_mb": rss_before}
     del rows
+    index = kw.KeywordIndex(sqlite3.connect(path, isolation_level=None, check_same_thread=False))
+    index.search("warm up", 10)
+    versions, _ = synth.batch(NEWS_ARTICLES * CHUNKS_PER_ARTICLE)
+    news = [(c.chunk_id, kw.keyword_text(v.article.title, c.text, "[]")) for v in versions for c in v.chunks]
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    kw.add(db, news)
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+    db.execute("COMMIT")
+    index.search("warm up", 10)  # the reader follows
+    out["news_add_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+    kw.remove(db, [chunk_id for chunk_id, _ in news], int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]))
+    db.execute("COMMIT")
+    index.search("warm up", 10)
+    out["news_remove_s"] = time.perf_counter() - started
     seconds = _time_calls(index.search, [(q, 40) for q in questions])
-    return {"size": size, "bm25_build_s": build, "search": percentiles(seconds), "rss_before_mb": rss_before,
-            "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
+    out.update({"search": percentiles(seconds), "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb(),
+                "record_mb": sum(p.stat().st_size for p in work.glob("keyword-only.sqlite3*")) / 2**20,
+                "keyword_top10": [[i for i, _ in index.search(q, 40)[:10]] for q in questions]})
+    ref = (reference or {}).get("keyword_only")
+    if ref and ref.get("size") == size and "keyword_top10" in ref:
+        out["keyword_top10_overlap"] = keyword_overlap(out["keyword_top10"], ref["keyword_top10"])
+    return out
 
 
 def serve(spec: dict) -> dict:
@@ -383,7 +421,8 @@ def run(spec: dict) -> dict:
         point["dense_recall_at_10"], dense_top = dense_recall(store, exact, recall_vecs)
         point["recall_check_s"] = time.perf_counter() - started
         point["news"] = add_and_remove(store, news)
-        point["keyword_top10_overlap"] = keyword_overlap(point, reference)
+        ref = _reference_point(reference, inserted)
+        point["keyword_top10_overlap"] = keyword_overlap(point["keyword_top10"], ref["keyword_top10"]) if ref else None
         log(f"{inserted:,}: {NEWS_ARTICLES} articles added in {point['news']['add_s']:.2f}s, removed in "
             f"{point['news']['remove_s']:.2f}s; keyword top-10 overlap with the reference "
             f"{(point['keyword_top10_overlap'] or {}).get('mean')}")
@@ -414,7 +453,8 @@ def run(spec: dict) -> dict:
     if spec.get("keyword_only_at_largest", True) and inserted < largest:
         log(f"BM25 alone at {largest:,} chunks (the full index did not fit the time budget)")
         del store
-        result["keyword_only"] = keyword_only(Synthesizer(vectors, rows, seed=SEED + 7), largest, questions)
+        result["keyword_only"] = keyword_only(Synthesizer(vectors, rows, seed=SEED + 7), largest, questions, work,
+                                              reference)
     return result
 
 

@@ -96,10 +96,11 @@ def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000, fr
     `fresh` drops this process's cached embedded instance first: embedded Chroma keeps its vector index in
     memory and does not see what another process wrote since, so a reader reopens after a foreign write.
     """
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    # Telemetry off through Chroma's own settings, not the environment (only Settings reads it; chromadb 1.x
+    # takes anonymized_telemetry from this object, and its product telemetry client sends nothing in 1.5).
     settings = ChromaSettings(anonymized_telemetry=False)
     if host:
         try:
