@@ -221,6 +221,8 @@ class KeywordIndex:
         self._length = np.zeros(0, dtype=np.int32)
         self._docs = 0
         self._total_length = 0
+        self._all_live = True
+        self._norm = np.zeros(0, dtype=np.float32)
 
     def __len__(self) -> int:
         with self._snapshot():
@@ -264,6 +266,10 @@ class KeywordIndex:
             self._length[new[:, 0]] = new[:, 1]
         self._docs = int(self._live.sum())
         self._total_length = int(self._length[self._live].sum())
+        self._all_live = self._docs == len(self._live) - 1  # numbers start at 1: nothing removed since the epoch
+        # each chunk's length term of BM25, once per generation rather than per posting of every question
+        avg = np.float32(self._total_length / self._docs) if self._docs else np.float32(1)
+        self._norm = (np.float32(K1) * (np.float32(1 - B) + np.float32(B) * self._length.astype(np.float32) / avg))
         self.generation = generation
 
     def _postings(self, terms: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -276,10 +282,12 @@ class KeywordIndex:
                                                np.frombuffer(tfs, dtype=np.uint16)))
         out = {}
         for term, found in parts.items():
-            docnos = np.concatenate([d for d, _ in found])
-            tfs = np.concatenate([t for _, t in found])
-            keep = self._live[docnos]  # the live set is this snapshot's, so every number in it is known
-            out[term] = (docnos[keep], tfs[keep])
+            docnos = np.concatenate([d for d, _ in found]) if len(found) > 1 else found[0][0]
+            tfs = np.concatenate([t for _, t in found]) if len(found) > 1 else found[0][1]
+            if not self._all_live:  # the live set is this snapshot's, so every number in it is known
+                keep = self._live[docnos]
+                docnos, tfs = docnos[keep], tfs[keep]
+            out[term] = (docnos, tfs)
         return out
 
     def _idf(self, df: int) -> float:
@@ -297,12 +305,12 @@ class KeywordIndex:
             if not self._docs:
                 return []
             postings = self._postings(list(weight))
-            avg = self._total_length / self._docs
             scores = np.zeros(len(self._live), dtype=np.float32)
             for term, (docnos, tfs) in postings.items():
                 tf = tfs.astype(np.float32)
-                norm = K1 * ((1 - B) + B * self._length[docnos].astype(np.float32) / np.float32(avg))
-                scores[docnos] += np.float32(weight[term] * self._idf(len(docnos))) * tf / (norm + tf)
+                tf /= self._norm[docnos] + tf
+                tf *= np.float32(weight[term] * self._idf(len(docnos)))
+                scores[docnos] += tf
             hits = np.flatnonzero(scores > 0)
             if len(hits) > k:
                 values = scores[hits]
