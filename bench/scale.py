@@ -298,7 +298,8 @@ def keyword_only(synth: Synthesizer, size: int, questions: list[str], work: Path
     started = time.perf_counter()
     db.execute("BEGIN")
     db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
-    kw.remove(db, [chunk_id for chunk_id, _ in news], int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]))
+    generation = int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+    kw.remove(db, [chunk_id for chunk_id, _ in news], generation)
     db.execute("COMMIT")
     index.search("warm up", 10)
     out["news_remove_s"] = time.perf_counter() - started

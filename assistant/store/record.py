@@ -419,9 +419,9 @@ class Store:
                 added = []
                 for part in _batches(ids, 500):
                     marks = ",".join("?" * len(part))
-                    added += [(chunk_id, kw.keyword_text(title, text, names)) for chunk_id, title, text, names in db.execute(
-                        "SELECT c.chunk_id, a.title, c.text, c.speakers FROM chunks c JOIN articles a "
-                        f"ON a.doc_id = c.doc_id WHERE c.chunk_id IN ({marks})", part)]
+                    rows = db.execute("SELECT c.chunk_id, a.title, c.text, c.speakers FROM chunks c JOIN articles a "
+                                      f"ON a.doc_id = c.doc_id WHERE c.chunk_id IN ({marks})", part)
+                    added += [(chunk_id, kw.keyword_text(title, text, names)) for chunk_id, title, text, names in rows]
                 self._keyword_write(db, ids, added)
 
     def move(self, doc_id: str, path: str, record_no: int = 0) -> None:
