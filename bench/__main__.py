@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chroma-documents", action="store_true",
                    help="also store the chunk texts in Chroma, as NEWSDESK_CHROMA_DOCUMENTS=1 does (about a third of the "
                         "insert rate: embedded Chroma indexes every document for full-text search)")
+    s.add_argument("--keyword-reference", type=Path, default=None,
+                   help="an earlier scale JSON: report how many of its keyword top 10 this run's top 10 share, per size")
     s.add_argument("--batch", type=int, default=20_000, help="chunks per Store.commit")
     s.add_argument("--out", type=Path, help="JSON file (default bench/results/scale.json)")
     s.add_argument("--png", type=Path, help="plot (default bench/scale.png)")
@@ -326,7 +328,8 @@ def run_scale_command(args) -> int:
                 "corpus_dir": str(work / "corpus"), "corpus_fingerprint": inputs.fingerprint, "base_articles": base,
                 "batch_chunks": min(args.batch, max(sizes)),
                 "max_insert_minutes": args.max_insert_minutes or (2 if args.smoke else 30),
-                "chroma_documents": args.chroma_documents}
+                "chroma_documents": args.chroma_documents,
+                "keyword_reference": str(args.keyword_reference) if args.keyword_reference else None}
         result["scale"] = _start_worker("scale", spec, work, timeout=7200)
     finally:
         if cleanup:

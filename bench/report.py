@@ -161,15 +161,19 @@ def scale_table(scale: dict) -> str:
                      _fmt(p["parts"]["embed_query"]["p95_ms"]), _fmt(p["parts"]["dense_search"]["p95_ms"]),
                      _fmt(p["parts"]["keyword_search"]["p95_ms"]),
                      _fmt(p["parts"].get("store_counts (status line)", {}).get("p50_ms")),
+                     _fmt(p.get("news", {}).get("add_s"), 2), _fmt(p.get("news", {}).get("remove_s"), 2),
+                     _fmt((p.get("keyword_top10_overlap") or {}).get("mean"), 3),
                      _fmt(p["rss_mb"], 0), _fmt(p.get("peak_rss_mb"), 0), _fmt(p["index_mb"], 0),
                      _fmt(p.get("others_cpu_share_inserting"), 2), _fmt(p.get("others_cpu_share"), 2)])
     text = _table(["chunks", "insert/s", "insert CPU ms/chunk", "bm25 build s", "dense recall@10", "1st query ms",
-                   "p50 ms", "p95 ms", "p95 vec given", "embed p95", "dense p95", "bm25 p95", "counts() ms", "RSS MB",
+                   "p50 ms", "p95 ms", "p95 vec given", "embed p95", "dense p95", "bm25 p95", "counts() ms", "add 20 s",
+                   "remove 20 s", "kw top-10 overlap", "RSS MB",
                    "peak RSS MB", "index MB", "others' CPU inserting", "others' CPU querying"], body)
     text += ("\n(p95 vec given: Retriever.retrieve with the question's vector passed in; the parts of a two-part "
              "question are still embedded. dense recall@10: Store.dense_search's top 10 vs exact cosine over every "
              f"vector, {scale.get('recall_queries', '?')} questions. others' CPU: share of the 2 cores used by other "
-             "processes meanwhile.)")
+             "processes meanwhile. add/remove 20: 20 articles of 4 chunks committed (vectors given) until the keyword side "
+             "is ready; kw top-10 overlap: share of a reference run's (--keyword-reference) keyword top 10.)")
     if "chroma_documents" in scale:
         text += ("\nChunk texts stored in Chroma: " + ("yes (NEWSDESK_CHROMA_DOCUMENTS=1; about a third of the "
                  "insert rate)." if scale["chroma_documents"] else "no (the product's default)."))

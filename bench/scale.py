@@ -68,7 +68,7 @@ class Synthesizer:
     noise. Noise alone around ~1,000 base vectors would make 1M chunks into ~1,000 tight clumps of near-copies,
     which no real collection looks like and which HNSW searches badly (greedy search stuck in the wrong clump)."""
 
-    def __init__(self, vectors: np.ndarray, rows: list[dict], seed: int = SEED, mix: bool = True):
+    def __init__(self, vectors: np.ndarray, rows: list[dict], seed: int = SEED, mix: bool = True, prefix: str = "syn"):
         from assistant.ingest.chunking import split_sentences
 
         self.vectors = vectors
@@ -80,6 +80,7 @@ class Synthesizer:
         self.rng = random.Random(seed)
         self.np_rng = np.random.default_rng(seed)
         self.articles = 0
+        self.prefix = prefix  # another prefix for articles that must not collide with the index's ids
 
     def batch(self, chunks: int):
         from assistant.ingest.chunking import embedding_text
@@ -94,7 +95,7 @@ class Synthesizer:
         versions = []
         for a in range(n_articles):
             self.articles += 1
-            doc_id = f"syn{self.articles:013x}"
+            doc_id = f"{self.prefix}{self.articles:013x}"
             title = self.rows[base[a * CHUNKS_PER_ARTICLE]]["title"]
             chunk_rows, docs = [], []
             pos = 0
@@ -187,9 +188,9 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
 
     out: dict = {}
     started = time.perf_counter()
-    index = store.keyword_index()  # rebuilt from SQLite: the generation changed with every commit
+    index = store.keyword_index()  # opened, and brought up to the record (kept by every commit)
     out["bm25_rebuild_s"] = time.perf_counter() - started
-    out["bm25_chunks"] = len(index.chunk_ids)
+    out["bm25_chunks"] = len(index)
     out["rss_after_bm25_mb"] = rss_mb()
     retriever = Retriever(store, embedder)
     started = time.perf_counter()
@@ -210,6 +211,8 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
         "store_counts (status line)": _time_calls(store.counts, [()] * min(20, len(questions))),
     }
     out["parts"] = {k: percentiles(v) for k, v in parts.items()}
+    # what the keyword side ranks first, to compare another build of it with (`--keyword-reference`)
+    out["keyword_top10"] = [[i for i, _ in store.keyword_search(q, 40)[:10]] for q in questions]
     share.__exit__(None, None, None)
     out["others_cpu_share"] = share.result["others_cpu_share"]  # other processes' use of the CPUs meanwhile
     out["rss_mb"] = rss_mb()
@@ -217,22 +220,97 @@ def measure_size(store, embedder, questions: list[str], qvecs: np.ndarray) -> di
     return out
 
 
-def keyword_only(synth: Synthesizer, size: int, questions: list[str]) -> dict:
-    """BM25 alone at `size` chunks (no Chroma): the rebuild and search cost the full-size index would pay."""
-    from assistant.store.keyword import KeywordIndex
+NEWS_ARTICLES = 20  # what a newsroom adds at once (issue #21): "a few stories an hour to a large archive"
+
+
+def add_and_remove(store, synth: Synthesizer, articles: int = NEWS_ARTICLES) -> dict:
+    """Seconds to add `articles` new articles and to remove them again, each until the keyword side is ready for the
+    next question (`store.keyword_index()`, as an ingest leaves it); vectors come ready, so no model time is in it.
+    Removing them leaves the index as it was, so the next size grows the same index."""
+    versions, chunks = synth.batch(articles * CHUNKS_PER_ARTICLE)
+    out: dict = {"articles": len(versions), "chunks": chunks}
+    started = time.perf_counter()
+    with store.writing():
+        store.commit(versions)
+        store.keyword_index()
+    out["add_s"] = time.perf_counter() - started
+    out["peak_rss_after_add_mb"] = peak_rss_mb()
+    started = time.perf_counter()
+    with store.writing():
+        store.remove([v.article.doc_id for v in versions])
+        store.keyword_index()
+    out["remove_s"] = time.perf_counter() - started
+    out["peak_rss_after_remove_mb"] = peak_rss_mb()
+    return out
+
+
+def keyword_overlap(mine: list[list[str]], reference: list[list[str]]) -> dict:
+    """Mean share of a reference run's keyword top 10 found in this run's top 10, question by question."""
+    pairs = [(set(g), r) for g, r in zip(mine, reference) if r]
+    shares = [len(g.intersection(r)) / len(r) for g, r in pairs]
+    return {"queries": len(shares), "mean": float(np.mean(shares)) if shares else None,
+            "worst": min(shares) if shares else None,
+            "identical_lists": sum(list(g) == r for g, r in zip(mine, reference))}
+
+
+def _reference_point(reference: dict | None, size: int) -> dict | None:
+    return next((p for p in (reference or {}).get("sizes", []) if p["size"] == size and "keyword_top10" in p), None)
+
+
+def keyword_only(synth: Synthesizer, size: int, questions: list[str], work: Path,
+                 reference: dict | None = None) -> dict:
+    """The keyword side alone at `size` chunks (no Chroma), in a record of its own: built from the record as an
+    index from an older version is, then 20 articles added and removed, and the questions searched."""
+    import sqlite3
+
+    from assistant.store import keyword as kw
 
     rows = []
     while len(rows) < size:
         versions, _ = synth.batch(min(50_000, size - len(rows)))
-        rows += [(c.chunk_id, f"{v.article.title}\n{c.text} []") for v in versions for c in v.chunks]
+        rows += [(c.chunk_id, kw.keyword_text(v.article.title, c.text, kw.speakers_json(())))
+                 for v in versions for c in v.chunks]
+    path = work / "keyword-only.sqlite3"
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('generation', '1')")
+    kw.create_tables(db)
     rss_before = rss_mb()
     started = time.perf_counter()
-    index = KeywordIndex.build(1, rows)
-    build = time.perf_counter() - started
+    db.execute("BEGIN")
+    kw.rebuild(db, rows)
+    db.execute("COMMIT")
+    out: dict = {"size": size, "bm25_build_s": time.perf_counter() - started, "rss_before_mb": rss_before}
     del rows
+    index = kw.KeywordIndex(sqlite3.connect(path, isolation_level=None, check_same_thread=False))
+    index.search("warm up", 10)
+    versions, _ = synth.batch(NEWS_ARTICLES * CHUNKS_PER_ARTICLE)
+    news = [(c.chunk_id, kw.keyword_text(v.article.title, c.text, "[]")) for v in versions for c in v.chunks]
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    kw.add(db, news)
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+    db.execute("COMMIT")
+    index.search("warm up", 10)  # the reader follows
+    out["news_add_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+    generation = int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+    kw.remove(db, [chunk_id for chunk_id, _ in news], generation)
+    db.execute("COMMIT")
+    index.search("warm up", 10)
+    out["news_remove_s"] = time.perf_counter() - started
     seconds = _time_calls(index.search, [(q, 40) for q in questions])
-    return {"size": size, "bm25_build_s": build, "search": percentiles(seconds), "rss_before_mb": rss_before,
-            "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
+    out.update({"search": percentiles(seconds), "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb(),
+                "record_mb": sum(p.stat().st_size for p in work.glob("keyword-only.sqlite3*")) / 2**20,
+                "keyword_top10": [[i for i, _ in index.search(q, 40)[:10]] for q in questions]})
+    ref = (reference or {}).get("keyword_only")
+    if ref and ref.get("size") == size and "keyword_top10" in ref:
+        out["keyword_top10_overlap"] = keyword_overlap(out["keyword_top10"], ref["keyword_top10"])
+    return out
 
 
 def serve(spec: dict) -> dict:
@@ -291,6 +369,11 @@ def run(spec: dict) -> dict:
     vectors, rows, origin = base_chunks(spec, embedder)
     log(f"base chunks: {origin}")
     synth = Synthesizer(vectors, rows)
+    news = Synthesizer(vectors, rows, seed=SEED + 1, prefix="new")
+    reference = None
+    if spec.get("keyword_reference"):
+        reference = json.loads(Path(spec["keyword_reference"]).read_text(encoding="utf-8"))
+        reference = reference.get("scale", reference)
     recall_vecs = np.asarray(embedder.embed(recall_questions), dtype=np.float32)
     qvecs = recall_vecs[: len(questions)]
     exact = ExactSearch(work / "scale-vectors.f32", vectors.shape[1])
@@ -338,6 +421,12 @@ def run(spec: dict) -> dict:
         started = time.perf_counter()
         point["dense_recall_at_10"], dense_top = dense_recall(store, exact, recall_vecs)
         point["recall_check_s"] = time.perf_counter() - started
+        point["news"] = add_and_remove(store, news)
+        ref = _reference_point(reference, inserted)
+        point["keyword_top10_overlap"] = keyword_overlap(point["keyword_top10"], ref["keyword_top10"]) if ref else None
+        log(f"{inserted:,}: {NEWS_ARTICLES} articles added in {point['news']['add_s']:.2f}s, removed in "
+            f"{point['news']['remove_s']:.2f}s; keyword top-10 overlap with the reference "
+            f"{(point['keyword_top10_overlap'] or {}).get('mean')}")
         point["index_mb"] = folder_mb(index_dir)
         point["index_parts_mb"] = {p.name: folder_mb(p) if p.is_dir() else p.stat().st_size / 2**20
                                    for p in sorted(index_dir.iterdir())}
@@ -365,7 +454,8 @@ def run(spec: dict) -> dict:
     if spec.get("keyword_only_at_largest", True) and inserted < largest:
         log(f"BM25 alone at {largest:,} chunks (the full index did not fit the time budget)")
         del store
-        result["keyword_only"] = keyword_only(Synthesizer(vectors, rows, seed=SEED + 7), largest, questions)
+        result["keyword_only"] = keyword_only(Synthesizer(vectors, rows, seed=SEED + 7), largest, questions, work,
+                                              reference)
     return result
 
 

@@ -153,6 +153,44 @@ def test_a_new_pipeline_reindexes_unchanged_articles(embedder, tmp_path, monkeyp
     assert report.updated == 1 and qa.store.counts()[1] == qa.store.collection.count()
 
 
+def test_new_speaker_rules_redo_speakers_from_the_record_without_embedding(embedder, tmp_path, monkeypatch):
+    """Speaker rules have their own version: a change re-finds the speakers from the stored chunks and rebuilds only
+    their keyword text; nothing is re-embedded and the chunks (and their vectors) stay."""
+    from assistant.ingest import speakers
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "s.txt").write_text('Dam opens\n\nThe Corra dam opened on Monday. "It took ten years," said Ann Lee.')
+    qa = Assistant(index_dir=tmp_path / "idx", embedder=embedder)
+    qa.ingest([folder])
+    [before] = qa.store.chunks_of(qa.articles()[0].doc_id)
+    assert before.speakers == ("Ann Lee",) and qa.store.keyword_search("Quorum", 5) == []
+    monkeypatch.setattr(speakers, "SPEAKER_RULES", "test-next")
+    monkeypatch.setattr(speakers, "sentence_speakers", lambda text, spans: [("Zed Quorum",)] * len(spans))
+    monkeypatch.setattr(qa.embedder, "embed_counted", lambda texts: pytest.fail("nothing is to be embedded"))
+    report = qa.ingest([folder])
+    assert report.unchanged == 1 and not report.updated
+    [after] = qa.store.chunks_of(before.doc_id)
+    assert after.chunk_id == before.chunk_id and after.speakers == ("Zed Quorum",)
+    assert [c for c, _ in qa.store.keyword_search("Quorum", 5)] == [after.chunk_id]
+    assert qa.store.meta("speaker_rules") == "test-next"
+
+
+def test_a_rebuilt_body_gives_the_same_speakers(tmp_path):
+    """Speakers are found again from the chunks alone: the body rebuilt from them reads as the article did."""
+    from assistant.ingest.pipeline import build_chunks
+    from assistant.ingest.speakers import body_from_chunks, chunk_speakers
+    from assistant.ingest.chunking import split_sentences
+    from assistant.sources.articles import read_articles
+
+    for path in sorted(SAMPLES.iterdir()):
+        for article in read_articles(path).articles:
+            rows, _ = build_chunks(article, 40)  # small chunks: many gaps between them
+            body = body_from_chunks(rows)
+            assert chunk_speakers(body, split_sentences(body), [(r.start, r.end) for r in rows]) == \
+                [r.speakers for r in rows]
+
+
 def test_chunk_texts_stay_out_of_chroma_unless_asked(embedder, tmp_path, monkeypatch):
     """Nothing reads texts back from Chroma (the record holds them), and embedded Chroma indexes each stored text for
     full-text search at ~3x the insert cost; NEWSDESK_CHROMA_DOCUMENTS=1 stores them for other tools."""

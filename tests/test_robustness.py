@@ -27,7 +27,8 @@ BBC = SHARED / "corpora" / "bbc"
 
 
 def _consistent(index_dir):
-    """Record and Chroma agree: every committed chunk has a vector and (after repair) nothing else does."""
+    """Record, Chroma and the keyword side agree: every committed chunk has a vector and (after repair) nothing else
+    does; the keyword side holds exactly the committed chunks (it is written in the record's transaction)."""
     # This test process did not write: open the vectors anew, as a new reader would.
     store = Store(index_dir, chroma_client(index_dir, fresh=True))
     with store.writing():
@@ -35,6 +36,10 @@ def _consistent(index_dir):
     ids, _ = store.all_vectors()
     committed = store.chunks(ids)
     articles, chunks = store.counts()
+    conn = store._conn()
+    keyword = {r[0] for r in conn.execute("SELECT chunk_id FROM keyword_docs")}
+    assert keyword == {r[0] for r in conn.execute("SELECT chunk_id FROM chunks")}
+    assert len(store.keyword_index()) == chunks
     return articles, chunks, len(ids), len(committed)
 
 

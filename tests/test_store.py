@@ -41,10 +41,27 @@ def _snapshot(folder) -> dict:
 def read_only_index(fresh_copy, request):
     """A copy of the sample index, left as a writer leaves it (no -wal/-shm files), then made read-only; also as an
     index from before sentence vectors were stored, which has no table for them."""
-    conn = sqlite3.connect(fresh_copy / "record.sqlite3")
     if request.param == "without sentence vectors":
+        conn = sqlite3.connect(fresh_copy / "record.sqlite3")
         conn.execute("DROP TABLE sentence_vectors")
         conn.commit()
+        conn.close()
+    yield from _read_only(fresh_copy)
+
+
+@pytest.fixture
+def old_read_only_index(fresh_copy):
+    """The same, as an older version left it: no keyword tables in the record (it kept a bm25s folder)."""
+    conn = sqlite3.connect(fresh_copy / "record.sqlite3")
+    for name in ("keyword_postings", "keyword_segments", "keyword_gone", "keyword_docs", "keyword_meta"):
+        conn.execute(f"DROP TABLE {name}")
+    conn.commit()
+    conn.close()
+    yield from _read_only(fresh_copy)
+
+
+def _read_only(fresh_copy):
+    conn = sqlite3.connect(fresh_copy / "record.sqlite3")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     for leftover in ("record.sqlite3-wal", "record.sqlite3-shm"):
@@ -57,6 +74,15 @@ def read_only_index(fresh_copy, request):
         yield fresh_copy
     finally:
         subprocess.run(["chmod", "-R", "u+w", str(fresh_copy)], check=True)
+
+
+def test_an_old_read_only_index_builds_its_keyword_side_in_memory(old_read_only_index):
+    before = _snapshot(old_read_only_index)
+    result = run("retrieve", "What did Lei Jun say about chips?", "--top-k", "3", home=old_read_only_index)
+    assert result.returncode == 0, result.stderr
+    assert "(https://aicnbc.com/844.html)" in result.stdout
+    assert "made by an older version and its folder is read-only" in result.stderr
+    assert _snapshot(old_read_only_index) == before
 
 
 @pytest.mark.parametrize("command, expected", [

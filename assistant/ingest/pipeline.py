@@ -19,7 +19,7 @@ from ..sources.articles import SUPPORTED_SUFFIXES, Article, read_articles, too_l
 from .chunking import chunk_text, embedding_text, split_sentences
 from .embedder import Embedder
 from ..errors import ArticleError
-from ..text.quotes import sentence_speakers
+from .speakers import chunk_speakers, refresh_speakers
 from ..store.record import ArticleRow, ChunkRow, NewVersion, Store
 from ..types import IngestReport
 
@@ -128,7 +128,9 @@ def dup_key(text: str) -> str:
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:16]
 
 
-# bump when chunking, speaker detection or the embedder change: every article is then redone
+# Bump when chunking or the embedder change: every article is then re-chunked and re-embedded. Speaker rules have
+# their own version (speakers.SPEAKER_RULES), the keyword tokenisation too (store.keyword.KEYWORD_VERSION): both
+# are redone from the record, with no model run.
 # 9: sentence vectors stored with each chunk (an index from before gets them at its next ingest)
 PIPELINE = "9"
 
@@ -140,15 +142,11 @@ def indexed_hash(article: Article, budget: int) -> str:
 
 def build_chunks(article: Article, budget: int) -> tuple[list[ChunkRow], list[str]]:
     """The chunk rows of an article (ids carry its content hash) and the texts to embed for them."""
-    spans = split_sentences(article.text)
-    speakers = sentence_speakers(article.text, spans)
     version = indexed_hash(article, budget)[:8]
     rows, texts = [], []
-    for chunk in chunk_text(article.doc_id, article.text, budget):
-        names: list[str] = []
-        for (s, e), who in zip(spans, speakers):
-            if s < chunk.end and e > chunk.start:
-                names += [n for n in who if n not in names]
+    chunks = chunk_text(article.doc_id, article.text, budget)
+    speakers = chunk_speakers(article.text, split_sentences(article.text), [(c.start, c.end) for c in chunks])
+    for chunk, names in zip(chunks, speakers):
         rows.append(ChunkRow(f"{article.doc_id}:{version}:{chunk.ordinal}", article.doc_id, chunk.ordinal,
                              chunk.text, chunk.start, chunk.end, chunk.tokens, tuple(names)))
         texts.append(embedding_text(article.title, chunk.text))
@@ -194,6 +192,7 @@ class Ingestor:
         files = [f for f in files if not _index_data(f, self.store.index_dir)]  # never index the index itself
         self._seen_docs = set()
         with self.store.writing():
+            refresh_speakers(self.store)
             pending = _Pending()
             seen_paths = set()
             for n, path in enumerate(files, 1):
@@ -209,7 +208,6 @@ class Ingestor:
                     and not any(_inside(a.path, p) for p in unseen)]
             self._remove(gone, report)
             progress(len(files), len(files), "done")
-            self._refresh_keyword_index(report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -218,6 +216,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         with self.store.writing():
+            refresh_speakers(self.store)
             pending = _Pending()
             for article in articles:
                 self._take_article(article, report, pending)
@@ -225,14 +224,8 @@ class Ingestor:
                     self._flush(pending, report)
                     pending = _Pending()
             self._flush(pending, report)
-            self._refresh_keyword_index(report)
         report.seconds = time.perf_counter() - started
         return report
-
-    def _refresh_keyword_index(self, report: IngestReport) -> None:
-        """Rebuild BM25 here, in the writer, so the next question (in any process) does not pay for it."""
-        if report.added or report.updated or report.removed:
-            self.store.keyword_index()
 
     def remove(self, doc_ids: Sequence[str]) -> IngestReport:
         """Remove articles by id; their files are forgotten too, so ingesting the file again brings them back."""
@@ -241,7 +234,6 @@ class Ingestor:
             rows = list(self.store.articles_by_id(doc_ids).values())
             report.removed += self.store.remove([r.doc_id for r in rows], forget_files=sorted({r.path for r in rows if r.path}))
             report.changes += [("removed", r.source) for r in rows]
-            self._refresh_keyword_index(report)
         return report
 
     # -- steps ----------------------------------------------------------------------------------------------------

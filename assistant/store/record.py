@@ -8,9 +8,11 @@ crash at any point leaves either the old or the new version visible, and the nex
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -21,6 +23,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from ..errors import ConfigError, IndexBusyError, LockTimeout, NewsdeskError
+from . import keyword as kw
 from .keyword import KeywordIndex
 from .locks import exclusive
 
@@ -99,10 +102,11 @@ def chroma_client(index_dir: Path, host: str | None = None, port: int = 8000, fr
     `fresh` drops this process's cached embedded instance first: embedded Chroma keeps its vector index in
     memory and does not see what another process wrote since, so a reader reopens after a foreign write.
     """
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    # Telemetry off through Chroma's own settings, not the environment (only Settings reads it; chromadb 1.x
+    # takes anonymized_telemetry from this object, and its product telemetry client sends nothing in 1.5).
     settings = ChromaSettings(anonymized_telemetry=False)
     if host:
         try:
@@ -194,11 +198,15 @@ class Store:
         self._local = threading.local()
         self._keyword: KeywordIndex | None = None
         self._keyword_lock = threading.Lock()
+        self._writing = False
         if self.writable:
             self._conn().executescript(SCHEMA)
+            kw.create_tables(self._conn())
             with self._db() as db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('writer_pid', '0')")
+                if not kw.is_current(db) and db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
+                    kw.rebuild(db, [])  # a new index: its (empty) keyword side is current from the start
         self._known_generation = self.generation()
 
     # -- plumbing -------------------------------------------------------------------------------------------
@@ -264,9 +272,14 @@ class Store:
         self.check_writable()
         try:
             with exclusive(self.index_dir / "write.lock", wait, poll=0.2):
-                self._follow_other_writers()
-                self.repair()
-                yield self
+                self._writing = True
+                try:
+                    self._follow_other_writers()
+                    self.repair()
+                    self._build_keyword_side()
+                    yield self
+                finally:
+                    self._writing = False
         except LockTimeout:
             raise IndexBusyError(str(self.index_dir)) from None
 
@@ -365,6 +378,20 @@ class Store:
         return self._conn().execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() \
             is not None
 
+    def chunks_by_article(self) -> Iterator[list[ChunkRow]]:
+        """Every article's chunks in order, one article at a time (streamed: the record may hold millions)."""
+        rows = self._conn().execute("SELECT * FROM chunks ORDER BY doc_id, ordinal")
+        for _, group in itertools.groupby(rows, key=lambda r: r[1]):
+            yield [_chunk_row(r) for r in group]
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def chunks_of(self, doc_id: str) -> list[ChunkRow]:
         rows = self._conn().execute("SELECT * FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
         return [_chunk_row(r) for r in rows]
@@ -391,6 +418,7 @@ class Store:
                      for c in v.chunks],
                 )
                 _write_sentence_vectors(db, v)
+            replaced = list(stale)
             fresh = set(new_ids)
             stale = [i for i in stale if i not in fresh]
             db.executemany("DELETE FROM pending WHERE chunk_id=?", [(i,) for i in new_ids])
@@ -399,7 +427,28 @@ class Store:
             if versions:
                 db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
                 db.execute("UPDATE meta SET value = ? WHERE key='writer_pid'", (str(os.getpid()),))
+                self._keyword_write(db, replaced, [
+                    (c.chunk_id, kw.keyword_text(v.article.title, c.text, kw.speakers_json(c.speakers)))
+                    for v in versions for c in v.chunks])
         self._delete_vectors(stale)
+
+    def set_speakers(self, speakers: dict[str, tuple[str, ...]], meta: dict[str, str] | None = None) -> None:
+        """New speakers for some chunks (and `meta` values), their keyword text with them, in one transaction."""
+        with self._db() as db:
+            db.executemany("UPDATE chunks SET speakers=? WHERE chunk_id=?",
+                           [(kw.speakers_json(names), chunk_id) for chunk_id, names in speakers.items()])
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list((meta or {}).items()))
+            if speakers:
+                db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+                db.execute("UPDATE meta SET value = ? WHERE key='writer_pid'", (str(os.getpid()),))
+                ids = list(speakers)
+                added = []
+                for part in _batches(ids, 500):
+                    marks = ",".join("?" * len(part))
+                    rows = db.execute("SELECT c.chunk_id, a.title, c.text, c.speakers FROM chunks c JOIN articles a "
+                                      f"ON a.doc_id = c.doc_id WHERE c.chunk_id IN ({marks})", part)
+                    added += [(chunk_id, kw.keyword_text(title, text, names)) for chunk_id, title, text, names in rows]
+                self._keyword_write(db, ids, added)
 
     def move(self, doc_id: str, path: str, record_no: int = 0) -> None:
         """An article whose file was renamed: same content, so only the record of where it lives changes."""
@@ -428,6 +477,7 @@ class Store:
             if removed:
                 db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
                 db.execute("UPDATE meta SET value = ? WHERE key='writer_pid'", (str(os.getpid()),))
+                self._keyword_write(db, stale, [])
         self._delete_vectors(stale)
         return removed
 
@@ -490,33 +540,57 @@ class Store:
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         return self.keyword_index().search(query, k)
 
+    # -- the keyword side (kept in the record: see keyword.py) ------------------------------------------------
     def keyword_index(self) -> KeywordIndex:
-        """The BM25 index of the current record generation: loaded from disk, or rebuilt and saved."""
-        generation = self.generation()
-        index = self._keyword
-        if index is not None and index.generation == generation:
-            return index
+        """The BM25 index; it follows the record by itself. An index made before the keyword side lived in the
+        record (or by another tokenisation) has it built from the record first: in the record when this process
+        may write, else in memory for this process."""
         with self._keyword_lock:
-            if self._keyword is not None and self._keyword.generation == generation:
-                return self._keyword
-            folder = self.index_dir / "keyword"
-            index = KeywordIndex.load(folder)
-            if index is None or index.generation != generation:
-                started = time.perf_counter()
-                index = KeywordIndex.build(generation, self._keyword_rows())
-                log.info("built the keyword index (%d chunks) in %.1fs", len(index.chunk_ids),
-                         time.perf_counter() - started)
-                if self.generation() == generation and self.writable:
-                    index.save(folder)
-            self._keyword = index
-            return index
+            if self._keyword is None:
+                if self.writable and not kw.is_current(self._conn()):
+                    if self._writing:
+                        self._build_keyword_side()
+                    else:
+                        with self.writing(wait=600):  # builds it
+                            pass
+                conn = self._connect_record() if self.writable else self._connect_record_read_only()
+                if not kw.is_current(conn):
+                    started = time.perf_counter()
+                    kw.create_tables(conn, "temp")  # these shadow the record's older tables for this connection
+                    conn.execute("BEGIN")
+                    count = kw.rebuild(conn, self._keyword_rows())
+                    conn.execute("COMMIT")
+                    log.warning("The index in %s was made by an older version and its folder is read-only: built its "
+                                "keyword side in memory (%d chunks, %.1fs). Open it once as a user who may write to it "
+                                "to store it.", self.index_dir, count, time.perf_counter() - started)
+                self._keyword = KeywordIndex(conn)
+            return self._keyword
+
+    def _build_keyword_side(self) -> None:
+        """Under the write lock: (re)build the keyword side from the record when it is missing or out of date."""
+        if kw.is_current(self._conn()):
+            return
+        started = time.perf_counter()
+        with self._db() as db:
+            count = kw.rebuild(db, self._keyword_rows())
+        log.info("built the keyword index from the record (%d chunks, %.1fs): the index was made by an older "
+                 "version of Newsdesk or of its keyword tokenisation", count, time.perf_counter() - started)
+        shutil.rmtree(self.index_dir / "keyword", ignore_errors=True)  # the former bm25s files
+
+    def _keyword_write(self, db: sqlite3.Connection, removed: Sequence[str], added: Sequence[tuple[str, str]]) -> None:
+        """In the record's transaction, after the generation moved on: the keyword side follows the chunks (unless
+        it is still to be built from the record, which the next writer or question does)."""
+        if not kw.is_current(db):
+            return
+        generation = int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+        kw.remove(db, removed, generation)
+        kw.add(db, added)
 
     def _keyword_rows(self) -> Iterator[tuple[str, str]]:
         rows = self._conn().execute(
-            "SELECT c.chunk_id, a.title || '\n' || c.text || ' ' || c.speakers FROM chunks c "
-            "JOIN articles a ON a.doc_id = c.doc_id ORDER BY c.chunk_id"
-        )
-        yield from rows
+            "SELECT c.chunk_id, a.title, c.text, c.speakers FROM chunks c JOIN articles a ON a.doc_id = c.doc_id")
+        for chunk_id, title, text, speakers in rows:
+            yield chunk_id, kw.keyword_text(title, text, speakers)
 
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every stored vector (for exact-search checks and benchmarks)."""
