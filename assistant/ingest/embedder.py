@@ -72,7 +72,8 @@ class Embedder:
         self.cache_dir = Path(cache_dir)
         self.requested = precision
         flags = read_cpu_flags() if cpu_flags is None else cpu_flags
-        self.precision = choose_precision(precision, flags, self._int8_rejected())
+        rejected = precision == "auto" and not has_amx(flags) and self._int8_rejected()  # reads the cache only then
+        self.precision = choose_precision(precision, flags, rejected)
         self.threads = threads
         self._model = None
         self._onnx = None
