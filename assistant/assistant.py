@@ -57,7 +57,8 @@ class Assistant:
         if self._embedder is None:
             from .ingest.embedder import Embedder
 
-            self._embedder = Embedder(self.settings.embed_batch_size, self.settings.embed_precision)
+            s = self.settings
+            self._embedder = Embedder(s.embed_batch_size, s.embed_precision, cache_dir=s.model_cache)
         return self._embedder
 
     @property

@@ -15,6 +15,24 @@ from .errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
+# Read by torch, transformers and huggingface_hub when they are imported, so they are set before that import (by
+# prepare_model_libraries, called by the embedder): offline, quiet, and OpenMP threads that wait passively. Busy-
+# waiting collapses when the cores are shared (other processes, a web server next to an ingest): measured here, one
+# query embedding went from ~16 ms to 100-500 ms; passive waiting keeps it at ~11-18 ms (bench/, OMP_WAIT_POLICY=
+# PASSIVE vs unset). A value the user set wins.
+MODEL_LIBRARY_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                             "TRANSFORMERS_VERBOSITY": "error", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def prepare_model_libraries() -> None:
+    """Give the model libraries their environment defaults (MODEL_LIBRARY_ENVIRONMENT) before they are imported."""
+    for name, value in MODEL_LIBRARY_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+
+def _default_model_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsdesk"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore", populate_by_name=True)
@@ -60,10 +78,15 @@ class Settings(BaseSettings):
     top_k: int = Field(6, ge=1, le=50, description="Passages handed to the answerer.")
     chunk_tokens: int = Field(170, ge=32, le=1000, description="Token budget of a chunk body (cl100k_base).")
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
-    embed_precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="fp32, bf16 (autocast) or auto (bf16 where the CPU has AMX: 2.5x faster there, "
-        "cosine to fp32 >= 0.9999; fp32 elsewhere, where bf16 was measured slower).",
+    embed_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        "auto", description="Precision of bulk embedding (an ingest): fp32, bf16 (autocast), int8 (an onnxruntime "
+        "copy with per-channel int8 weights, built once into NEWSDESK_MODEL_CACHE) or auto: bf16 where the CPU has "
+        "AMX (2.5x faster there, cosine to fp32 >= 0.9999), else int8 where its check on this machine kept every "
+        "vector within cosine 0.99 of fp32, else fp32.",
     )
+    model_cache: Path = Field(
+        default_factory=_default_model_cache, description="Folder of the embedding model's copies made on this machine "
+        "(the ONNX graph for a quick start, the int8 graph); default $XDG_CACHE_HOME/newsdesk, else ~/.cache/newsdesk.")
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped with a reason.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a message.")
     host: str = Field("127.0.0.1", description="Where the web page listens (app.py, newsdesk serve).")
@@ -91,7 +114,7 @@ class Settings(BaseSettings):
         except ValidationError as exc:  # one line per wrong setting, naming it and the fix, not pydantic's report
             raise ConfigError("\n".join(_explain(err) for err in exc.errors())) from None
 
-    @field_validator("home", "prompts_dir", "samples_dir")
+    @field_validator("home", "prompts_dir", "samples_dir", "model_cache")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return Path(value).expanduser()

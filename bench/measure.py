@@ -55,6 +55,10 @@ _FEATURES = {"AMX": ("amx_tile", "amx_bf16", "amx_int8", "amx_fp16"), "AVX-512":
              "avx512_vnni", "avx512_fp16"), "AVX2": ("avx2",)}
 
 
+# How each embedding precision (Embedder.precision, chosen from the CPU's features) is named in the table
+PRECISION_NAMES = {"bf16": "bf16 autocast", "int8": "int8 (onnxruntime, per-channel weights)", "fp32": "fp32"}
+
+
 def cpu_info(cpuinfo: str | None = None) -> dict:
     """The CPU's model and the vector features the model's speed depends on (AMX, AVX-512, AVX2), from the flags in
     /proc/cpuinfo, so figures from different machines can be read side by side."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import SEED, Question
-from .measure import MachineShare, folder_mb, peak_rss_mb, percentiles, rss_mb
+from .measure import PRECISION_NAMES, MachineShare, folder_mb, peak_rss_mb, percentiles, rss_mb
 
 CHUNKS_PER_ARTICLE = 4
 NOISE = 0.02  # per-dimension sigma: cosine to the base vector ~0.93, so neighbours stay topical but distinct
@@ -382,7 +382,7 @@ def run(spec: dict) -> dict:
     from assistant.store.record import HNSW
 
     result: dict = {"base": origin, "sizes": [], "noise_sigma": NOISE, "queries": len(questions),
-                    "embed_precision": ("bf16 autocast" if embedder.bf16 else "fp32") + " (Embedder default: auto)",
+                    "embed_precision": PRECISION_NAMES[embedder.precision] + " (Embedder default: auto)",
                     "recall_queries": len(recall_questions), "chroma_documents": documents,
                     "hnsw": store.collection.configuration.get("hnsw") or HNSW}
     inserted, insert_s, insert_cpu_s, gen_s, n, took = 0, 0.0, 0.0, 0.0, 0, 1.0

@@ -158,6 +158,8 @@ def test_smoke_benchmark_on_your_own_articles_measures_both_pipelines(fresh, own
         if flags:
             assert meta["cpu"]["amx"] == ("amx_tile" in flags)
             assert meta["cpu"]["avx512"] == ("avx512f" in flags) and meta["cpu"]["avx2"] == ("avx2" in flags)
-            bf16 = "amx_tile" in flags and "amx_bf16" in flags  # NEWSDESK_EMBED_PRECISION=auto
-            assert meta["embed_precision"]["newsdesk"].startswith("bf16" if bf16 else "fp32")
+            from assistant.ingest.precision import choose_precision
+
+            chosen = choose_precision("auto", frozenset(flags))  # NEWSDESK_EMBED_PRECISION=auto
+            assert meta["embed_precision"]["newsdesk"].startswith(chosen)
     assert meta["embed_precision"]["plain llama-index"].startswith("fp32")

@@ -1,16 +1,21 @@
-"""The local all-MiniLM-L6-v2 model: loaded once from the installed package, batched, bf16 where the CPU has AMX.
+"""The local all-MiniLM-L6-v2 model: loaded once from the installed package, batched, bf16 where the CPU has AMX,
+int8 where it has not.
 
 Two runtimes, one network: torch for bulk work (an ingest) and an ONNX copy of the model for a few texts at a time
-(a question, the sentences of an answer), which starts in 0.5 s instead of ~6 s (see onnx_model.py).
+(a question, the sentences of an answer), which starts in 0.5 s instead of ~6 s (see onnx_model.py). On CPUs
+without AMX, bulk work runs on an int8 ONNX copy instead of torch (precision.py says when; onnx_model.py how).
 """
 from __future__ import annotations
 
+import json
 import logging
-import os
 import threading
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
+
+from .precision import INT8_MIN_COSINE, choose_precision, has_amx, read_cpu_flags
 
 log = logging.getLogger(__name__)
 
@@ -40,29 +45,45 @@ def cpu_has_bf16_matrix_units() -> bool:
     word pieces/s against fp32's 8.6k (cosine to fp32 >= 0.99996); with AVX-512 BF16 but no AMX, 4.9k against
     6.5-7k, slower than fp32.
     """
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            flags = fh.read()
-    except OSError:
-        return False
-    return "amx_bf16" in flags and "amx_tile" in flags
+    return has_amx(read_cpu_flags())
+
+
+# The int8 copy is checked against torch fp32 on up to 64 texts of the ingest that builds it, and built only when it
+# brings at least 16 different texts (fewer go to torch fp32 that time)
+INT8_CHECK_TEXTS = (16, 64)
 
 
 class Embedder:
-    """Sentence embeddings (unit length, float32). The model loads on first use, not at construction."""
+    """Sentence embeddings (unit length, float32). The model loads on first use, not at construction.
+
+    `precision`: auto, fp32, bf16 or int8 for bulk embedding, `auto` choosing by `cpu_flags` (default: this CPU's;
+    see precision.py); `cache_dir`: where the ONNX copies are kept (default: Settings().model_cache)."""
 
     name = "all-MiniLM-L6-v2"
 
     def __init__(self, batch_size: int = 32, precision: str = "auto", threads: int | None = None,
-                 quick_start: bool = True):
+                 quick_start: bool = True, cache_dir: Path | None = None, cpu_flags: frozenset[str] | None = None):
         self.batch_size = batch_size
         self.quick_start = quick_start  # use the ONNX copy for small inputs when it exists
-        self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16_matrix_units())
+        if cache_dir is None:
+            from ..settings import Settings
+
+            cache_dir = Settings().model_cache
+        self.cache_dir = Path(cache_dir)
+        self.requested = precision
+        flags = read_cpu_flags() if cpu_flags is None else cpu_flags
+        rejected = precision == "auto" and not has_amx(flags) and self._int8_rejected()  # reads the cache only then
+        self.precision = choose_precision(precision, flags, rejected)
         self.threads = threads
         self._model = None
         self._onnx = None
         self._onnx_failed = False
-        self._lock = threading.Lock()
+        self._int8 = None
+        self._lock = threading.RLock()  # building the int8 copy loads the torch model under it
+
+    @property
+    def bf16(self) -> bool:
+        return self.precision == "bf16"
 
     @property
     def model(self):
@@ -73,14 +94,9 @@ class Embedder:
         return self._model
 
     def _load(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        # OpenMP's default busy-waiting collapses when the cores are shared (other processes, a web server next
-        # to an ingest): measured here, one query embedding went from ~16 ms to 100-500 ms. Passive waiting
-        # keeps it at ~11-18 ms (bench/, run with OMP_WAIT_POLICY=PASSIVE vs unset). Read when torch loads.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        from ..settings import prepare_model_libraries
+
+        prepare_model_libraries()  # offline, quiet, passive OpenMP threads: read when torch loads
         import torch
         from transformers import AutoModel, AutoTokenizer
 
@@ -91,16 +107,16 @@ class Embedder:
         model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         log.info("loaded %s (%s)", self.name, "bf16 autocast" if self.bf16 else "fp32")
         if self.quick_start:
-            self._ensure_graph(path, model)
+            self._ensure_graph(path, model, self.cache_dir)
         return tokenizer, model
 
     @staticmethod
-    def _ensure_graph(path: str, model) -> None:
+    def _ensure_graph(path: str, model, cache_dir: Path) -> None:
         """Leave an ONNX copy for the next process to start quickly (once per machine, about 2 s)."""
         from . import onnx_model
 
         try:
-            graph = onnx_model.graph_path(path)
+            graph = onnx_model.graph_path(path, cache_dir)
             if not graph.exists():
                 onnx_model.export(model, graph)
                 log.info("exported the embedding model for quick start to %s", graph)
@@ -117,7 +133,7 @@ class Embedder:
                     from . import onnx_model
 
                     path = model_path()
-                    graph = onnx_model.graph_path(path)
+                    graph = onnx_model.graph_path(path, self.cache_dir)
                     if not graph.exists():
                         return None
                     try:
@@ -134,29 +150,104 @@ class Embedder:
 
     def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
         """Vectors and the number of word pieces the model actually read (after truncation)."""
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         if not texts:
-            return out, 0
+            return np.zeros((0, DIMENSION), dtype=np.float32), 0
         quick = self._quick(len(texts))
         if quick is not None:
             return quick.encode(texts)
-        import torch
+        int8 = self._int8_encoder(texts) if self.precision == "int8" else None
+        return self._batched(int8.encode if int8 is not None else self._torch_batch, texts)
 
-        tokenizer, model = self.model
+    def _batched(self, encode: Callable[[list[str]], tuple[np.ndarray, int]],
+                 texts: Sequence[str]) -> tuple[np.ndarray, int]:
+        """`encode` over batches of similar length, so little is padding; vectors in the order of `texts`."""
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         read = 0
         for begin in range(0, len(order), self.batch_size):
             idx = order[begin:begin + self.batch_size]
-            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                              max_length=MAX_WORD_PIECES, return_tensors="pt")
-            mask = batch["attention_mask"]
-            read += int(mask.sum())
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                hidden = model(**batch).last_hidden_state
-            weights = mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float()
-            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+            out[idx], count = encode([texts[i] for i in idx])
+            read += count
         return out, read
+
+    def _torch_batch(self, texts: list[str], bf16: bool | None = None) -> tuple[np.ndarray, int]:
+        import torch
+
+        tokenizer, model = self.model
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_WORD_PIECES, return_tensors="pt")
+        mask = batch["attention_mask"]
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                                    enabled=self.bf16 if bf16 is None else bf16):
+            hidden = model(**batch).last_hidden_state
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float()
+        return torch.nn.functional.normalize(pooled, dim=-1).numpy(), int(mask.sum())
+
+    # -- int8 (CPUs without AMX) ---------------------------------------------------------------------------------
+    def _int8_paths(self) -> tuple[Path, Path]:
+        from . import onnx_model
+
+        graph = onnx_model.int8_graph_path(model_path(), self.cache_dir)
+        return graph, graph.with_suffix(".check.json")
+
+    def _int8_rejected(self) -> bool:
+        """The int8 copy on this machine failed its cosine check when it was built (auto then runs fp32)."""
+        try:
+            check = json.loads(self._int8_paths()[1].read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False  # not built yet: it will be checked when it is
+        return check.get("worst_cosine", 0.0) < INT8_MIN_COSINE
+
+    def _int8_encoder(self, texts: Sequence[str]):
+        """The int8 ONNX encoder: built into the cache and checked once per machine, then loaded from there.
+        None (torch runs instead) with too few texts to check it on, or when `auto` finds it failed the check."""
+        if self._int8 is not None:
+            return self._int8
+        from . import onnx_model
+
+        with self._lock:
+            if self._int8 is None:
+                graph, check_file = self._int8_paths()
+                if not (graph.exists() and check_file.exists()):
+                    distinct = list(dict.fromkeys(texts))
+                    if len(distinct) < INT8_CHECK_TEXTS[0]:
+                        return None
+                    self._build_int8(graph, check_file, distinct)
+                if self.requested == "auto" and self._int8_rejected():
+                    log.warning("the int8 embedding model failed its check on this CPU (%s); using fp32", check_file)
+                    self.precision = "fp32"
+                    return None
+                self._int8 = onnx_model.OnnxEncoder(graph, model_path(), MAX_WORD_PIECES, self.threads)
+        return self._int8
+
+    def _build_int8(self, graph: Path, check_file: Path, texts: Sequence[str]) -> None:
+        """Quantise the model into `graph`, then record in `check_file` how close its vectors come to torch fp32's
+        on up to 64 of `texts` (spread over them): the kernels, and so the error, depend on the CPU."""
+        import tempfile
+        import time
+
+        from ..settings import prepare_model_libraries
+        from . import onnx_model
+
+        prepare_model_libraries()  # the export loads transformers
+        started = time.perf_counter()
+        graph.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=graph.parent) as tmp:
+            fused = Path(tmp) / "fused.onnx"
+            onnx_model.fused_graph(model_path(), fused)
+            onnx_model.quantise(fused, graph, onnx_model.int8_fp32_layers())
+        step = max(1, len(texts) // INT8_CHECK_TEXTS[1])
+        sample = list(texts[::step][:INT8_CHECK_TEXTS[1]])
+        reference = self._batched(lambda batch: self._torch_batch(batch, bf16=False), sample)[0]
+        quantised = self._batched(onnx_model.OnnxEncoder(graph, model_path(), MAX_WORD_PIECES, self.threads).encode,
+                                  sample)[0]
+        cosine = (reference * quantised).sum(1)
+        check = {"worst_cosine": round(float(cosine.min()), 5), "mean_cosine": round(float(cosine.mean()), 5),
+                 "texts": len(sample), "bar": INT8_MIN_COSINE, "cpu_flags": sorted(
+                     f for f in read_cpu_flags() if f.startswith(("avx2", "avx512", "amx", "avx_vnni")))}
+        check_file.write_text(json.dumps(check) + "\n", encoding="utf-8")
+        log.info("built the int8 embedding model in %.1f s: worst cosine to fp32 %.4f on %d texts (%s)",
+                 time.perf_counter() - started, check["worst_cosine"], len(sample), graph)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

@@ -1,12 +1,15 @@
-"""The embedding model as an ONNX graph, for a quick start: exported once with torch into a cache folder, then run
-with onnxruntime, so answering a question never imports torch or transformers (about 5 s of a cold start here).
+"""The embedding model as ONNX graphs, made once with torch into a cache folder, then run with onnxruntime.
 
-The graph is the same network with the same weights: vectors agree with the torch model to a cosine of 0.9999998.
-Torch stays the runtime for bulk embedding (an ingest), where it is faster on this CPU (7k vs 4.5k word pieces/s).
+The quick-start graph: the same network with the same weights (vectors agree with torch's to a cosine of 0.9999998),
+so answering a question never imports torch or transformers (about 5 s of a cold start here).
+The int8 graph, for bulk embedding on CPUs without AMX: exported with plain (eager) attention so that onnxruntime's
+transformer optimizer fuses attention, layer norms and GELU, then dynamically quantised with per-channel int8
+weights, the layers listed in int8_layers.json (fitted by bench/int8_layers.py) left in fp32.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -18,25 +21,33 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+INT8_LAYERS = Path(__file__).with_name("int8_layers.json")  # which layers stay fp32, and what was measured
 
 
-def cache_dir() -> Path:
-    """NEWSDESK_MODEL_CACHE, else $XDG_CACHE_HOME/newsdesk, else ~/.cache/newsdesk."""
-    explicit = os.environ.get("NEWSDESK_MODEL_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsdesk"
-
-
-def graph_path(model_dir: str) -> Path:
-    """Where the graph of this model lives; the name changes when the weights or the exporter do."""
+def _digest(model_dir: str, recipe: bytes) -> str:
     weights = Path(model_dir) / "model.safetensors"
     digest = hashlib.sha256()
     with open(weights, "rb") as fh:
         digest.update(fh.read(1 << 20))
     digest.update(str(weights.stat().st_size).encode())
-    digest.update(b"export-v1")
-    return cache_dir() / f"all-MiniLM-L6-v2-{digest.hexdigest()[:16]}.onnx"
+    digest.update(recipe)
+    return digest.hexdigest()[:16]
+
+
+def graph_path(model_dir: str, cache_dir: Path) -> Path:
+    """Where the quick-start graph of this model lives; the name changes when the weights or the exporter do."""
+    return cache_dir / f"all-MiniLM-L6-v2-{_digest(model_dir, b'export-v1')}.onnx"
+
+
+def int8_graph_path(model_dir: str, cache_dir: Path) -> Path:
+    """Where the int8 graph lives; the name changes with the weights, the recipe and the layers kept in fp32."""
+    recipe = b"int8-v1:" + json.dumps(int8_fp32_layers()).encode()
+    return cache_dir / f"all-MiniLM-L6-v2-int8-{_digest(model_dir, recipe)}.onnx"
+
+
+def int8_fp32_layers() -> list[str]:
+    """Nodes of the fused graph left in fp32: the most sensitive to int8, as measured by bench/int8_layers.py."""
+    return json.loads(INT8_LAYERS.read_text(encoding="utf-8"))["keep_fp32"]
 
 
 def export(model, path: Path) -> None:
@@ -69,6 +80,63 @@ def export(model, path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def fused_graph(model_dir: str, path: Path) -> None:
+    """The fp32 network exported with eager attention and fused by onnxruntime's transformer optimizer (Attention,
+    SkipLayerNormalization, BiasGelu, EmbedLayerNormalization): the graph the int8 one is quantised from."""
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoConfig, AutoModel
+
+    # torch's fused attention exports to a pattern the optimizer does not recognise; eager attention computes the
+    # same function and fuses
+    model = AutoModel.from_pretrained(model_dir, local_files_only=True, attn_implementation="eager").eval()
+    config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
+    plain = path.with_suffix(".plain.onnx")
+    export(model, plain)
+    try:
+        fused = optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
+                               hidden_size=config.hidden_size, opt_level=1)
+        fused.save_model_to_file(str(path))
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+# The matrix products (attention's fused QKV projection, the dense layers): 95% of the fp32 graph's time. The
+# embedding lookup and its layer norm stay fp32: 0.3% of the time, and quantised they moved vectors as much as the
+# more sensitive dense layers (mean 1 - cosine 0.0003 on bench/int8_layers.py's sample)
+QUANTISED_OPS = ("MatMul", "Attention")
+
+
+def quantise(fused: Path, path: Path, keep_fp32: Sequence[str]) -> None:
+    """Dynamic int8 quantisation of `fused`: per-channel int8 weights, activations quantised per batch; atomic."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # the quantiser warns on the root logger to pre-process image models
+    try:
+        # DefaultTensorType: the fused ops are outside the standard domain, so shape inference cannot type them
+        quantize_dynamic(fused, tmp, op_types_to_quantize=list(QUANTISED_OPS), per_channel=True,
+                         weight_type=QuantType.QInt8, nodes_to_exclude=list(keep_fp32),
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        logging.disable(previous)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def quantisable_nodes(graph: Path) -> list[str]:
+    """Names of the nodes quantise() turns into int8 (those multiplying by a weight), in graph order."""
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    weights = {init.name for init in model.graph.initializer}
+    return [n.name for n in model.graph.node if n.op_type in QUANTISED_OPS and n.input[1] in weights]
 
 
 class OnnxEncoder:
