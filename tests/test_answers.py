@@ -103,8 +103,6 @@ def test_sample_questions_are_answered_or_refused(sample_assistant, question, ho
         assert not answer.abstained and holds in answer.text and answer.citations
 
 
-@pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): the preview's "
-                   "'not declaring victory' passes the gate for 'who won'")
 def test_a_part_the_articles_do_not_answer_is_said_to_be_unanswered(sample_assistant):
     answer = sample_assistant.ask("How many buses will Halbrook buy, and who won the Westmarch governor election?")
     assert not answer.abstained and "40" in answer.text and answer.citations

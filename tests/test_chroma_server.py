@@ -1,6 +1,5 @@
 """The same code against a Chroma server started with `chroma run` on a free localhost port."""
 import os
-import shutil
 import socket
 import subprocess
 import sys

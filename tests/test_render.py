@@ -1,7 +1,7 @@
 """web/render.py: plain data in, escaped HTML out."""
 from __future__ import annotations
 
-from assistant.types import Answer, ArticleInfo, Citation, Passage, Waiting
+from assistant.types import Answer, ArticleInfo, Citation, Passage
 from assistant.web.render import (answer_dict, highlight, http_url, render_answer, render_card, render_library,
                                   render_messages, render_sources, render_streaming, source_html, source_label)
 
