@@ -154,9 +154,7 @@ class Settings(BaseSettings):
     def scrub(self, message: str) -> str:
         """The message without secrets: the API key, and credentials inside OPENAI_BASE_URL (error messages from
         HTTP clients may carry either)."""
-        key = self.openai_api_key.get_secret_value() if self.openai_api_key else ""
-        if len(key) >= 4:
-            message = message.replace(key, "•••")
+        message = blank_secrets(message, [self.openai_api_key.get_secret_value() if self.openai_api_key else ""])
         if self.openai_base_url:
             try:
                 netloc = urlsplit(self.openai_base_url).netloc
@@ -165,6 +163,14 @@ class Settings(BaseSettings):
             if "@" in netloc:
                 message = message.replace(netloc.rsplit("@", 1)[0] + "@", "")
         return message
+
+
+def blank_secrets(text: str, values) -> str:
+    """`text` with every secret value in `values` (4 characters or more) shown as •••."""
+    for value in values:
+        if isinstance(value, str) and len(value) >= 4:
+            text = text.replace(value, "•••")
+    return text
 
 
 def redact_url(url: str | None) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..ingest.chunking import count_tokens
 from ..errors import ConfigError, LLMError
-from ..settings import redact_url
+from ..settings import blank_secrets, redact_url
 from .llm import Fixes, ThreadedPieces, failure
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def load_llm(class_path: str, args: dict[str, Any]) -> LLM:
 
         why = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()) \
             if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
-        raise ConfigError(f"{class_name} could not be made from {SETTING} ({_scrub(why, args.values())[:300]}): fix "
+        raise ConfigError(f"{class_name} could not be made from {SETTING} ({blank_secrets(why, args.values())[:300]}): fix "
                           f"the arguments, e.g. {{\"model\": \"m\", \"api_base\": \"http://localhost:8080/v1\"}}.") \
             from None
 
@@ -160,14 +160,7 @@ class LlamaIndexChat:
                 value = getattr(self.llm, name, None)
                 value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
                 secrets.append(value)
-        return _scrub(text, secrets)
-
-
-def _scrub(text: str, values) -> str:
-    for value in values:
-        if isinstance(value, str) and len(value) >= 4:
-            text = text.replace(value, "•••")
-    return text
+        return blank_secrets(text, secrets)
 
 
 def _chat_messages(messages: list[dict]) -> list:
