@@ -155,8 +155,8 @@ def test_watch_command_keeps_the_index_in_step_with_a_folder(embedder, tmp_path)
         assert paths() == ["bridge-repairs.md"]
     finally:
         proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
+        try:  # stopping finishes an ingest in progress: up to 30 s for the observer and 30 s for the worker
+            proc.wait(timeout=90)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
