@@ -117,7 +117,10 @@ def test_watch_command_keeps_the_index_in_step_with_a_folder(embedder, tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "--index", str(index), "watch", str(folder),
          "--debounce", "0.3", "--reconcile", "120"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True,
+        # Ctrl-C as a terminal delivers it: a test run started in the background (`nohup ... &`) ignores SIGINT,
+        # and a child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
@@ -155,8 +158,8 @@ def test_watch_command_keeps_the_index_in_step_with_a_folder(embedder, tmp_path)
         assert paths() == ["bridge-repairs.md"]
     finally:
         proc.send_signal(signal.SIGINT)
-        try:  # stopping finishes an ingest in progress: up to 30 s for the observer and 30 s for the worker
-            proc.wait(timeout=90)
+        try:
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
