@@ -32,9 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import Assistant  # noqa: E402
-from assistant.answering.extractive import features as F, select  # noqa: E402
+from assistant.answering.extractive import features as F, part_queries, select  # noqa: E402
 from assistant.answering.extractive.candidates import candidates  # noqa: E402
-from assistant.answering.extractive.scorer import MODEL  # noqa: E402
+from assistant.answering.extractive.scorer import MODEL, Logistic  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
 from assistant.retrieve.query import analyse  # noqa: E402
@@ -74,9 +74,7 @@ def rows(data: list[dict], idf) -> list[dict]:
         q, cands = d["q"], d["cands"]
         if not cands:
             continue
-        parts = analyse(q.question).parts
-        queries = [analyse(p) for p in parts] if len(parts) > 1 else [analyse(q.question)]
-        for query, vec in zip(queries, d["parts"]):
+        for query, vec in zip(part_queries(analyse(q.question)), d["parts"]):
             weights = F.term_weights(query, cands, idf)
             X = F.sentence_features(query, cands, d["vectors"] @ vec, weights, d["passages"])
             y = np.array([int(q.answerable and d["gold"][c.passage] and
@@ -101,8 +99,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, names) -> dict:
 
 
 def probability(model: dict, X: np.ndarray) -> np.ndarray:
-    z = ((X - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["coef"]) + model["intercept"]
-    return 1 / (1 + np.exp(-z))
+    """A fitted model's output, computed as the answerer computes it (scorer.Logistic)."""
+    return Logistic.from_dict(model, tuple(model["names"])).probability(X)
 
 
 def folds(items: list[dict]) -> list[tuple[list[int], list[int]]]:
@@ -178,8 +176,6 @@ def picked(it: dict, probs: np.ndarray, ratio: float, one_story: bool = True) ->
 def gate_rows(items: list[dict], probs: list[np.ndarray], ratio: float, one_story: bool):
     G, target, keep = [], [], []
     for it, p in zip(items, probs):
-        if not p.any():  # refused for want of the kind asked: no gate row to learn from ... but counted
-            p = np.full_like(p, 1e-9)
         G.append(F.gate_features(it["query"], it["d"]["cands"], it["X"], p, it["weights"], it["d"]["passages"]))
         right = bool(it["y"][picked(it, p, ratio, one_story)].any())
         target.append(int(it["answerable"]))

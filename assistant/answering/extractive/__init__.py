@@ -16,7 +16,7 @@ from .scorer import Model, load
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors
 
-__all__ = ["ExtractiveAnswerer", "Reading", "read"]
+__all__ = ["ExtractiveAnswerer", "Reading", "part_queries", "read"]
 MAX_WORDS = 80  # an answer says at most this many words ...
 MAX_SENTENCES = 3  # ... in this many sentences; a question of several parts shares them
 
@@ -47,13 +47,16 @@ class Reading:
         return not self.why
 
 
-def read(question: str, cands: Sequence[Candidate], vectors: np.ndarray, part_vectors: np.ndarray,
+def part_queries(query: Query) -> list[Query]:
+    """The question's parts, each analysed as a question of its own (the query itself when it has one part)."""
+    return [analyse(p) for p in query.parts] if len(query.parts) > 1 else [query]
+
+
+def read(query: Query, cands: Sequence[Candidate], vectors: np.ndarray, part_vectors: np.ndarray,
          passages: Sequence[Passage], idf: Idf | None, model: Model | None = None) -> list[Reading]:
     """A `Reading` of each part of the question (`part_vectors`: one unit vector per part)."""
     model = model or load()
-    parts = analyse(question).parts
-    queries = [analyse(p) for p in parts] if len(parts) > 1 else [analyse(question)]
-    return [Reading(q, cands, vectors @ v, passages, idf, model) for q, v in zip(queries, part_vectors)]
+    return [Reading(q, cands, vectors @ v, passages, idf, model) for q, v in zip(part_queries(query), part_vectors)]
 
 
 class ExtractiveAnswerer:
@@ -74,11 +77,12 @@ class ExtractiveAnswerer:
         cands = candidates(passages)
         if not cands:
             return []
-        parts = analyse(question).parts
+        query = analyse(question)
+        parts = query.parts
         vectors = candidate_vectors(cands, passages, self.embed)  # stored at ingest, else embedded now
         part_vectors = self.embed(list(parts)) if len(parts) > 1 else \
             np.asarray([query_vector if query_vector is not None else self.embed([question])[0]])
-        readings = read(question, cands, vectors, part_vectors, passages, self.idf, self.model)
+        readings = read(query, cands, vectors, part_vectors, passages, self.idf, self.model)
         share = 1.0 if len(parts) == 1 else 1.25 / len(parts)
         picked: list[int] = []
         for r in readings:
