@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -12,7 +13,7 @@ from .answering.citations import NOT_FOUND, build_citations, renumber
 from .answering.extractive import ExtractiveAnswerer
 from .sources.articles import Article, parse_text
 from .errors import ConfigError, IndexNotFoundError, LLMError, QuestionError
-from .settings import Settings
+from .settings import Settings, passage_count
 from .types import Answer, ArticleInfo, IngestReport, Passage, Status, Waiting
 
 if TYPE_CHECKING:
@@ -29,6 +30,15 @@ History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 LLM_BACKENDS = ("openai", "llama-index")  # the backends whose answers an LLM writes (and Newsdesk checks)
 
 
+def _index_folder(home: Path) -> Path:
+    """The index folder as an absolute path; a symlink that loops is refused with what to do."""
+    folder = Path(os.path.realpath(home))  # every link followed: one still a link is a loop
+    if folder.is_symlink():
+        raise ConfigError(f"The index folder {home} is a symbolic link that points back to itself (a loop). "
+                          "Point NEWSDESK_HOME (or --index) at a real folder.")
+    return folder
+
+
 class Assistant:
     """Ingest articles, retrieve passages, answer questions with citations. Collaborators are injectable.
 
@@ -41,7 +51,7 @@ class Assistant:
         self.settings = settings or Settings()
         if index_dir is not None:
             self.settings = self.settings.model_copy(update={"home": Path(index_dir).expanduser()})
-        self.index_dir = self.settings.home.resolve()
+        self.index_dir = _index_folder(self.settings.home)
         self._llm = self._answerer(llm) if llm is not None else None
         given = self._llm is not None and self.settings.backend == "auto"
         self.backend = backend or (self._llm.name if given else self.settings.answer_backend)
@@ -267,7 +277,7 @@ class Assistant:
 
     def retrieve(self, question: str, top_k: int = 10) -> list[Passage]:
         question = self._check_question(question)
-        return self.retriever.retrieve(question, top_k=top_k)
+        return self.retriever.retrieve(question, top_k=passage_count(top_k))
 
     # -- llama-index (llama_adapters.py; llama-index is imported only when one is asked for) --------------------------
     def as_retriever(self, top_k: int | None = None) -> NewsdeskRetriever:
@@ -276,7 +286,7 @@ class Assistant:
         Newsdesk's fused order, `top_k` of them (default NEWSDESK_TOP_K)."""
         from .llama_adapters import NewsdeskRetriever
 
-        return NewsdeskRetriever(self, top_k or self.settings.top_k)
+        return NewsdeskRetriever(self, passage_count(self.settings.top_k if top_k is None else top_k))
 
     def as_query_engine(self, streaming: bool = False, top_k: int | None = None) -> NewsdeskQueryEngine:
         """Newsdesk's checked answers as a llama-index query engine: `Response.response` is `Answer.text`,
@@ -284,7 +294,7 @@ class Assistant:
         `streaming=True` gives a `StreamingResponse` whose text, once read, is the checked answer."""
         from .llama_adapters import NewsdeskQueryEngine
 
-        return NewsdeskQueryEngine(self, streaming=streaming, top_k=top_k)
+        return NewsdeskQueryEngine(self, streaming=streaming, top_k=None if top_k is None else passage_count(top_k))
 
     # -- answering ----------------------------------------------------------------------------------------------------
     def ask(self, question: str, history: History = (), top_k: int | None = None) -> Answer:
@@ -303,10 +313,11 @@ class Assistant:
         differ from the deltas, and then its note says what changed and why."""
         started = time.perf_counter()
         question = self._check_question(question)
+        top_k = passage_count(self.settings.top_k if top_k is None else top_k)
         query, note = self._standalone(question, history)
         retriever = self.retriever
         vector = self.embedder.embed_query(query)
-        passages = retriever.retrieve(query, top_k=top_k or self.settings.top_k, query_vector=vector)
+        passages = retriever.retrieve(query, top_k=top_k, query_vector=vector)
         passages = retriever.with_next(passages)
         # A follow-up retrieves with its context but is answered as asked ("and what did Lei say?").
         focus, focus_vector = (question, None) if query != question else (query, vector)

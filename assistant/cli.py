@@ -55,14 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="+")
-    p.add_argument("--top-k", type=int, default=None, help="passages given to the answerer")
+    p.add_argument("--top-k", type=_top_k, default=None, help="passages given to the answerer (1-50)")
     p.add_argument("--backend", choices=["extractive", "openai", "llama-index"], help="override NEWSDESK_BACKEND")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
     p.add_argument("question", nargs="+")
-    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--top-k", type=_top_k, default=10, help="passages shown (1-50)")
     p.set_defaults(run=cmd_retrieve)
 
     p = sub.add_parser("status", help="articles, chunks, index location and backends")
@@ -127,6 +127,16 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _top_k(text: str) -> int:
+    from .errors import QuestionError
+    from .settings import passage_count
+
+    try:
+        return passage_count(int(text))
+    except (ValueError, QuestionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a passage count: give a whole number from 1 to 50") from None
+
+
 def _assistant(args, **kw):
     from .assistant import Assistant
 
@@ -168,7 +178,10 @@ def cmd_ask(args) -> int:
     question = " ".join(args.question)
     if args.json:
         result = qa.ask(question, top_k=args.top_k)
-        print(json.dumps(_answer_dict(result), indent=2, ensure_ascii=False))
+        # JSON escapes \x00-\x1f itself; the C1 codes and direction overrides it leaves are escaped the same way
+        # (\u202e), so an article's text cannot act on the terminal
+        text = json.dumps(_answer_dict(result), indent=2, ensure_ascii=False)
+        print(_UNPRINTABLE.sub(lambda m: m.group() if m.group() < " " else f"\\u{ord(m.group()):04x}", text))
         return 0
     from .types import Answer, Waiting
 

@@ -165,6 +165,18 @@ class Settings(BaseSettings):
         return message
 
 
+def passage_count(top_k: int) -> int:
+    """`top_k` when it is a passage count Settings allows (as NEWSDESK_TOP_K, 1 to 50), else a QuestionError."""
+    from .errors import QuestionError
+
+    bounds = {key: getattr(m, key) for m in Settings.model_fields["top_k"].metadata for key in ("ge", "le")
+              if getattr(m, key, None) is not None}
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not bounds["ge"] <= top_k <= bounds["le"]:
+        raise QuestionError(f"top_k={top_k!r} is not valid: ask for a whole number of passages from {bounds['ge']} "
+                            f"to {bounds['le']}.")
+    return top_k
+
+
 def blank_secrets(text: str, values) -> str:
     """`text` with every secret value in `values` (4 characters or more) shown as •••."""
     for value in values:

@@ -58,6 +58,12 @@ def test_bad_questions_get_clear_errors(sample_assistant, tmp_path, embedder):
         sample_assistant.ask("   ")
     with pytest.raises(QuestionError, match="limit"):
         sample_assistant.ask("x" * 5000)
+    for top_k in (0, -3, 51, 2.5, True):
+        with pytest.raises(QuestionError, match="from 1 to 50"):
+            sample_assistant.ask("Who reopened the lighthouse?", top_k=top_k)
+        with pytest.raises(QuestionError, match="from 1 to 50"):
+            sample_assistant.retrieve("Who reopened the lighthouse?", top_k=top_k)
+    assert len(sample_assistant.retrieve("Who reopened the lighthouse?", top_k=1)) == 1
     with pytest.raises(IndexNotFoundError, match="newsdesk ingest"):
         Assistant(index_dir=tmp_path / "empty", embedder=embedder).ask("anything?")
 

@@ -1,4 +1,5 @@
 """The `newsdesk` command, run as a user would (subprocesses)."""
+import json
 import os
 import shutil
 import subprocess
@@ -60,7 +61,7 @@ def _hostile_index(tmp_path, embedder):
     folder.mkdir()
     (folder / "evil\nname.txt").write_text(
         "Tarrow lighthouse \x1b[31mREOPENS\x1b[0m\x1b[2J\n\nThe Tarrow lighthouse reopened on Monday after two years "
-        "of repairs, the council said. \x1b]0;owned\x07Visitors can climb its 120 steps again from June.\n")
+        "of repairs, the council said. \x1b]0;owned\x07Visitors can climb its 120 steps again \u202efrom June.\n")
     index = tmp_path / "idx"
     assert Assistant(index_dir=index, embedder=embedder).ingest([folder]).added == 1
     return index
@@ -75,8 +76,34 @@ def test_headlines_and_file_names_are_printed_escaped(tmp_path, embedder, comman
     out = run(*command, env={"NEWSDESK_HOME": str(_hostile_index(tmp_path, embedder))})
     assert out.returncode == 0, out.stderr
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout and "evil\nname" not in out.stdout
+    assert "\u202e" not in out.stdout
     assert r"Tarrow lighthouse \x1b[31mREOPENS\x1b[0m\x1b[2J" in out.stdout
     assert r"evil\nname.txt" in out.stdout
+
+
+def test_json_answer_escapes_what_would_act_on_a_terminal_and_keeps_it(tmp_path, embedder):
+    out = run("ask", "When did the Tarrow lighthouse reopen?", "--json",
+              env={"NEWSDESK_HOME": str(_hostile_index(tmp_path, embedder))})
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\u202e" not in out.stdout and "\\u202e" in out.stdout
+    quoted = " ".join(json.dumps(c) for c in json.loads(out.stdout)["citations"])
+    assert "\\u202efrom June" in quoted  # the text itself is kept: a JSON reader gets the article's characters
+
+
+@pytest.mark.parametrize("option", ["0", "-3", "51", "many"])
+@pytest.mark.parametrize("command", ["ask", "retrieve"])
+def test_passage_counts_outside_1_to_50_are_refused_with_the_range(command, option):
+    out = run(command, "bus fares?", "--top-k", option, env={"NEWSDESK_HOME": "/nonexistent"})
+    assert out.returncode == 2 and "from 1 to 50" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_index_folder_that_is_a_symlink_loop_is_refused_with_what_to_do(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    for command in (["status"], ["ingest", str(SAMPLES)]):
+        out = run(*command, env={"NEWSDESK_HOME": str(loop)})
+        assert out.returncode == 1 and "Traceback" not in out.stderr
+        assert "points back to itself" in out.stderr and "NEWSDESK_HOME" in out.stderr
 
 
 @pytest.mark.parametrize("command", [["list"], ["status"], ["retrieve", "bus fares", "--top-k", "3"]])
