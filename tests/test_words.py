@@ -13,6 +13,14 @@ def test_one_stemmer_for_every_form():
     assert content_stems("Prices arrived") == {stem("price"), stem("arrive")}
 
 
+def test_irregular_forms_meet_their_dictionary_form():
+    # what a paraphrased question and its answer often differ by: "what did she write" / "she wrote"
+    assert stem("wrote") == stem("written") == stem("writes") == stem("write")
+    assert stem("paid") == stem("pay") and stem("children") == stem("child") and stem("sold") == stem("sell")
+    assert stem("Spoke") == stem("speak") and stem("rose") == stem("rise")
+    assert stem("news") != stem("new")  # only a word's own forms: no two words merged by their spelling
+
+
 def test_sentences_end_at_stops_but_not_after_titles():
     text = "Dr. Smith arrived. She spoke first.\nA new line"
     assert [text[s:e] for s, e in split_sentences(text)] == ["Dr. Smith arrived.", "She spoke first.", "A new line"]

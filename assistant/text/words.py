@@ -20,10 +20,19 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+_PARTS_OF_SPEECH = ("VERB", "NOUN", "ADJ")  # whose dictionary form a word takes, when it can be several
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """'elections' -> 'elect', 'paid' -> 'paid' (Snowball English, lower-cased)."""
-    return _stemmer().stemWord(word.lower())
+    """'elections' -> 'elect', 'wrote' -> 'write', 'paid' -> 'pay', 'children' -> 'child': the word's dictionary
+    form (lemminflect's tables, which know irregular forms that a stemmer cannot) stemmed (Snowball English)."""
+    import lemminflect
+
+    word = word.lower()
+    forms = lemminflect.getAllLemmas(word)
+    lemma = next((forms[pos][0] for pos in _PARTS_OF_SPEECH if pos in forms), word)
+    return _stemmer().stemWord(lemma)
 
 
 def words(text: str) -> list[str]:
