@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--keep", action="store_true")
 
     w = sub.add_parser("_worker", help=argparse.SUPPRESS)
-    w.add_argument("which", choices=["ours", "plain", "scale", "serve"])
+    w.add_argument("which", choices=["ours", "plain", "scale", "serve", "news"])
     w.add_argument("spec", type=Path)
     w.add_argument("out", type=Path)
     return parser
@@ -125,6 +125,8 @@ def worker(args) -> int:
         from .plain import run
     elif args.which == "serve":
         from .scale import serve as run
+    elif args.which == "news":
+        from .scale import news as run
     else:
         from .scale import run
     started = time.perf_counter()
@@ -331,6 +333,14 @@ def run_scale_command(args) -> int:
                 "chroma_documents": args.chroma_documents,
                 "keyword_reference": str(args.keyword_reference) if args.keyword_reference else None}
         result["scale"] = _start_worker("scale", spec, work, timeout=7200)
+        if result["scale"].get("sizes"):  # after the builder has exited: one writer at a time, as the product has it
+            from .scale import news_folders
+
+            taken = {rel for rel, _ in base}
+            folders = news_folders(work / "corpus", taken, work)
+            if folders:
+                result["scale"]["news_end_to_end"] = _start_worker(
+                    "news", {"index_dir": str(work / "scale-index"), "folders": folders}, work, timeout=1800)
     finally:
         if cleanup:
             shutil.rmtree(work, ignore_errors=True)

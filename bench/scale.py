@@ -459,6 +459,46 @@ def run(spec: dict) -> dict:
     return result
 
 
+def news(spec: dict) -> dict:
+    """Real articles added to the finished index the way a user adds them: `Assistant.ingest` with the model, in a
+    process of its own that starts cold (model and index not loaded), then two more batches in the same process (what
+    a running page or `newsdesk watch` pays for each batch). Issue 21: adding 20 articles at 1M chunks <= 5 s."""
+    from assistant import Assistant
+
+    out: dict = {"batches": []}
+    started = time.perf_counter()
+    qa = Assistant(index_dir=spec["index_dir"])
+    for number, folder in enumerate(spec["folders"]):
+        batch = time.perf_counter()
+        report = qa.ingest([folder])
+        seconds = time.perf_counter() - batch
+        out["batches"].append({"articles": report.added, "chunks": report.chunks, "seconds": seconds,
+                               "since_start_s": time.perf_counter() - started, "failed": len(report.failed),
+                               "peak_rss_mb": peak_rss_mb()})
+        log(f"batch {number + 1}: {report.added} articles ({report.chunks} chunks) added in {seconds:.2f}s"
+            + (" (process start: model and index loaded)" if number == 0 else ""))
+    out["chunks"] = qa.status().chunks
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def news_folders(corpus_dir: Path, taken: set[str], work: Path, batches: int = 3,
+                 per_batch: int = NEWS_ARTICLES) -> list[str]:
+    """`batches` folders of `per_batch` corpus files each (seeded), none of them a file the synthetic chunks were
+    made from (`taken`, relative to `corpus_dir`); a small corpus gives fewer folders."""
+    files = [f for f in sorted(corpus_dir.rglob("*")) if f.is_file() and f.relative_to(corpus_dir).as_posix() not in taken]
+    picked = random.Random(SEED).sample(files, min(len(files), batches * per_batch))
+    folders = []
+    for number in range(min(batches, len(picked) // per_batch)):
+        folder = work / f"news-{number + 1}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        for i, f in enumerate(picked[number * per_batch:(number + 1) * per_batch]):
+            shutil.copy(f, folder / f"{i:02d}-{f.name}")
+        folders.append(str(folder))
+    return folders
+
+
 def _serve_in_new_process(spec: dict, work: Path) -> dict | None:
     import os
 

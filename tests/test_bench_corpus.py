@@ -1,6 +1,7 @@
 """The bench's inputs, decided in the parent process before anything is timed (bench/corpus.py, bench/inputs.py)."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,28 @@ def test_cpu_features_from_proc_cpuinfo():
     assert (arm["amx"], arm["avx512"], arm["avx2"]) == (False, False, False)
     assert "AMX no, AVX-512 no, AVX2 no" in describe_cpu(arm)
     assert "CPU flags unknown" in describe_cpu(cpu_info(""))
+
+
+def test_news_batches_are_real_articles_added_to_an_index_and_reported(tmp_path, embedder):
+    """`bench scale`'s end-to-end add (issue 21): seeded folders of files the synthetic chunks did not come from, each
+    ingested by Assistant.ingest in one process; the report turns the running process's batches into a target."""
+    from assistant import Assistant
+    from bench.report import scale_table, scale_targets
+    from bench.scale import news, news_folders
+
+    names = sorted(p.name for p in SAMPLES.iterdir())
+    taken = set(names[:6])
+    folders = news_folders(SAMPLES, taken, tmp_path, batches=3, per_batch=3)
+    assert len(folders) == 2  # 8 files left: two full batches of 3
+    picked = [p.name.split("-", 1)[1] for f in folders for p in sorted(Path(f).iterdir())]
+    assert len(set(picked)) == 6 and not taken & set(picked)
+    assert news_folders(SAMPLES, taken, tmp_path, batches=3, per_batch=3) == folders  # seeded
+    index = tmp_path / "idx"
+    Assistant(index_dir=index, embedder=embedder).ingest([SAMPLES / n for n in names[:6]])
+    result = news({"index_dir": str(index), "folders": folders})
+    assert [b["articles"] for b in result["batches"]] == [3, 3] and all(b["seconds"] > 0 for b in result["batches"])
+    scale = {"sizes": [{"size": 2000, "target": 2000, "retrieve": {"p95_ms": 1.0}, "peak_rss_mb": 1.0}],
+             "news_end_to_end": result}
+    added = [t for t in scale_targets(scale) if t["target"].startswith("add 3 real articles")]
+    assert len(added) == 1 and added[0]["measured"] == result["batches"][1]["seconds"]
+    assert "then 3 in" in scale_table({**scale, "sizes": []})
