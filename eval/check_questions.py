@@ -25,7 +25,7 @@ from pathlib import Path
 EVAL_DIR = Path(__file__).resolve().parent
 REPO_DIR = EVAL_DIR.parent
 QUESTION_FILES = ("dev.jsonl", "unseen.jsonl")
-ID_PREFIXES = {"dev.jsonl": ("dev", "heldout", "unans"), "unseen.jsonl": ("unseen",)}  # heldout-NNN, unans-NNN: folded into dev
+ID_PREFIXES = {"dev.jsonl": ("dev", "heldout", "unans", "extra"), "unseen.jsonl": ("unseen",)}  # heldout-, unans-, extra-NNN: added to dev
 FIELDS = ("id", "question", "type", "gold_docs", "answer_keywords")
 TYPES = ("factoid", "paraphrase", "quote", "multi", "null", "offtopic")  # offtopic: unanswerable, far from the corpus
 MAX_KEYWORDS = 3

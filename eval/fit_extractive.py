@@ -21,9 +21,11 @@ Seeded; the same data give the same file.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -202,7 +204,10 @@ def main() -> int:
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
     qa = Assistant(index_dir=args.index, backend="extractive")
     questions = [q for f in args.questions for q in load_questions(f)]
-    cache = Path(f"/tmp/fit-extractive-{'-'.join(Path(f).stem for f in args.questions)}-{Path(args.index).parent.name}.pkl")
+    # the cache holds retrieval results: keyed by the questions themselves and the index, so an edited set refits
+    key = hashlib.sha256(json.dumps([[q.id, q.question] for q in questions] + [str(Path(args.index).resolve())])
+                         .encode("utf-8")).hexdigest()[:12]
+    cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
     items = rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))
     print(f"{len(items)} question parts ({sum(it['answerable'] for it in items)} answerable), "
           f"{sum(len(it['y']) for it in items)} sentences, {sum(int(it['y'].sum()) for it in items)} labelled")
