@@ -142,3 +142,23 @@ def test_the_answerer_refuses_a_question_the_passages_do_not_answer(answerer, em
     assert answerer.sentences("Who won the 1990 Nobel Prize in Literature?", passages) == []
     assert "".join(answerer.stream("Who won the 1990 Nobel Prize in Literature?", passages)).startswith(
         "The articles don't say")
+
+
+def test_each_part_of_a_two_part_question_is_answered_by_a_sentence_of_its_own(embedder):
+    """A scorer that goes by the question's words alone ranks the first sentence best for both parts; the second
+    part must then say its own best other sentence, not repeat the first part's (which left it unanswered)."""
+    from assistant.answering.extractive.features import GATE_FEATURES
+    from assistant.answering.extractive.scorer import Model
+
+    def logistic(names, weights):
+        n = len(names)
+        return Logistic(names, np.zeros(n), np.ones(n), np.array([weights.get(x, 0.0) for x in names]), 0.0)
+
+    words_only = Model(logistic(FEATURES, {"words": 4.0}), logistic(GATE_FEATURES, {}), answer_at=0.0,
+                       keep_ratio=1.01, one_story=True, strict_kinds={})
+    text = "Verrow will close the Tessfield glass factory in March. The owner blamed energy costs."
+    passages = [_passage(text, title="Tessfield")]
+    question = ("When will Verrow close the Tessfield glass factory, and why will Verrow close the Tessfield glass "
+                "factory?")
+    answer = " ".join(ExtractiveAnswerer(embedder.embed, model=words_only).sentences(question, passages))
+    assert "in March" in answer and "energy costs" in answer

@@ -21,6 +21,13 @@ def test_two_questions_in_one_are_split_and_a_pronoun_keeps_its_person():
     assert split("How many buses will Halbrook buy and when will they arrive?")[1].startswith("When will they")
 
 
+def test_a_part_that_names_someone_before_its_pronoun_keeps_its_own_subject():
+    parts = split("How much did the Tarrow council borrow, and what did Norvale Water put its own loss at?")
+    assert parts[1] == "What did Norvale Water put its own loss at?"
+    assert split("What did Ines Caro say about the plant, and what did she say Verrow owed the town?")[1] == \
+        "What did she say Verrow owed the town (Ines Caro)?"
+
+
 @pytest.mark.parametrize("question", ["Who won the cup and the league?", "What did bread and milk cost?"])
 def test_one_question_with_and_is_not_split(question):
     assert split(question) == [question]

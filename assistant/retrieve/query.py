@@ -64,7 +64,8 @@ def asked_speakers(question: str) -> list[str]:
 
 def split(question: str) -> list[str]:
     """'What did X say about A, and how did he react to B?' -> two questions; a later part that points back with a
-    pronoun carries the names of the first ('how did he react to B (X)?')."""
+    pronoun carries the names of the first ('how did he react to B (X)?'), unless the part names someone before
+    its pronoun, whom the pronoun then stands for ('what did Munich Re put its exposure at?')."""
     parts = [p.strip(" ,;") for p in _JOINED.split(question) if p.strip(" ,;")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [question]
@@ -72,10 +73,17 @@ def split(question: str) -> list[str]:
     out = [parts[0] if parts[0].endswith("?") else parts[0] + "?"]
     for part in parts[1:]:
         part = part[0].upper() + part[1:].rstrip("?")
-        if names and _PRONOUN.search(part):
+        if names and _points_back(part):
             part += f" ({', '.join(names)})"
         out.append(part + "?")
     return out
+
+
+def _points_back(part: str) -> bool:
+    """A pronoun comes before any name the part gives itself (its first word, capitalised anyway, is not a name)."""
+    pronoun = _PRONOUN.search(part)
+    own = next((m for m in _CAPITALISED.finditer(part, part.find(" ") + 1) if m.group() in _names(part)), None)
+    return bool(pronoun) and (own is None or pronoun.start() < own.start())
 
 
 def _names(question: str) -> list[str]:

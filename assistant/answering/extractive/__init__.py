@@ -86,8 +86,10 @@ class ExtractiveAnswerer:
         share = 1.0 if len(parts) == 1 else 1.25 / len(parts)
         picked: list[int] = []
         for r in readings:
-            if r.answers:
-                picked += choose(cands, r.probs, vectors, self.model.keep_ratio, int(MAX_WORDS * share),
+            probs = r.probs.copy()
+            probs[picked] = 0  # each part answered by sentences of its own, not those an earlier part chose
+            if r.answers and probs.any():
+                picked += choose(cands, probs, vectors, self.model.keep_ratio, int(MAX_WORDS * share),
                                  MAX_SENTENCES if len(parts) == 1 else 2, bool(r.query.speakers), self.model.one_story)
         self.why = " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
         if not picked:
