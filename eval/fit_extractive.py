@@ -204,8 +204,9 @@ def main() -> int:
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
     qa = Assistant(index_dir=args.index, backend="extractive")
     questions = [q for f in args.questions for q in load_questions(f)]
-    # the cache holds retrieval results: keyed by the questions themselves and the index, so an edited set refits
-    key = hashlib.sha256(json.dumps([[q.id, q.question] for q in questions] + [str(Path(args.index).resolve())])
+    # the cache holds retrieval results: keyed by the questions, the index and the fusion, so a change of any refits
+    key = hashlib.sha256(json.dumps([[q.id, q.question] for q in questions] +
+                                    [str(Path(args.index).resolve()), repr(qa.retriever.config)])
                          .encode("utf-8")).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
     items = rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))
