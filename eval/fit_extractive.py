@@ -204,8 +204,9 @@ def main() -> int:
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
     qa = Assistant(index_dir=args.index, backend="extractive")
     questions = [q for f in args.questions for q in load_questions(f)]
-    # the cache holds retrieval results: keyed by the questions, the index and the fusion, so a change of any refits
-    key = hashlib.sha256(json.dumps([[q.id, q.question] for q in questions] +
+    # the cache holds retrieval results and the parts' vectors: keyed by the questions and how they split, the index
+    # and the fusion, so a change of any of them refits from scratch
+    key = hashlib.sha256(json.dumps([[q.id, q.question, analyse(q.question).parts] for q in questions] +
                                     [str(Path(args.index).resolve()), repr(qa.retriever.config)])
                          .encode("utf-8")).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
