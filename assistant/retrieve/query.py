@@ -81,8 +81,8 @@ def split(question: str) -> list[str]:
 
 def _points_back(part: str) -> bool:
     """A pronoun comes before any name the part gives itself (its first word, capitalised anyway, is not a name)."""
-    pronoun = _PRONOUN.search(part)
-    own = next((m for m in _CAPITALISED.finditer(part, part.find(" ") + 1) if m.group() in _names(part)), None)
+    pronoun, names = _PRONOUN.search(part), set(_names(part))
+    own = next((m for m in _CAPITALISED.finditer(part, part.find(" ") + 1) if m.group() in names), None)
     return bool(pronoun) and (own is None or pronoun.start() < own.start())
 
 
