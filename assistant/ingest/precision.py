@@ -8,6 +8,10 @@ run; "no AMX" = the process refused AMX by the kernel, so oneDNN and onnxruntime
 """
 from __future__ import annotations
 
+import ctypes
+import platform
+import sys
+
 PRECISIONS = ("fp32", "bf16", "int8")
 
 # The int8 copy is used by `auto` only where its vectors stay this close to fp32's (worst cosine over the texts it
@@ -26,6 +30,30 @@ def read_cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
     except OSError:
         pass
     return frozenset()
+
+
+_ARCH_PRCTL, _ARCH_REQ_XCOMP_PERM, _XFEATURE_XTILEDATA = 158, 0x1023, 18  # x86-64 Linux
+
+
+def amx_permitted() -> bool:
+    """Whether the kernel lets this process use AMX tiles. Linux gives them only on request (kernel 5.16 and later);
+    an older kernel or a sandbox's seccomp filter refuses, and then oneDNN runs AVX-512 while /proc/cpuinfo still
+    lists AMX."""
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syscall(_ARCH_PRCTL, _ARCH_REQ_XCOMP_PERM, _XFEATURE_XTILEDATA) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def usable_cpu_flags() -> frozenset[str]:
+    """This CPU's flags less AMX's when the kernel refuses AMX to this process (see amx_permitted)."""
+    flags = read_cpu_flags()
+    if has_amx(flags) and not amx_permitted():
+        flags = frozenset(f for f in flags if not f.startswith("amx"))
+    return flags
 
 
 def has_amx(flags: frozenset[str]) -> bool:
