@@ -20,7 +20,6 @@ def test_the_speaker_after_said_is_the_name_not_the_role_before_it():
     assert attributed('"That\'s just Kelly," explains Cram.') == ["Cram"]
     assert attributed('"Why?" asked Smith to nobody.') == []  # Smith may be asked, not asking
     assert attributed('But Houllier told BBC Sport: "He is a good coach."') == ["Houllier"]
-    assert attributed('"Soon," said one of their lawyers, Michalis Dimitrakopoulos.') == ["Michalis Dimitrakopoulos"]
     assert attributed('- Southampton boss Harry Redknapp: "We know they can give us problems."') == ["Harry Redknapp"]
     assert attributed('"It was easy," the 34-year-old told the website.') == ["he"]
     assert attributed("Ren told Xi that worries had eased, according to a report from the People's Daily.") == ["Ren"]
@@ -89,6 +88,12 @@ def test_a_quote_left_open_goes_on_in_the_next_sentence():
             'Mr Davis. Earlier Lib Dem spokesman Mark Oaten said the government was right. "But these measures '
             'will only work if matched with a cut in paperwork."')
     assert sentence_speakers(text, split_sentences(text)) == [("Davis",), ("Mark Oaten",), ("Mark Oaten",)]
+
+
+def test_a_quote_given_to_someone_else_titled_is_not_the_last_speakers():
+    text = ('Carla Ferstman said the ruling was welcome. Prime Minister Tony Blair\'s official spokesman said: '
+            '"We will study this judgment."')
+    assert sentence_speakers(text, split_sentences(text)) == [("Carla Ferstman",), ()]
 
 
 def test_the_one_person_named_before_a_colon_that_opens_a_quote_speaks():

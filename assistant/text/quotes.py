@@ -4,24 +4,14 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .tables import speech_forms
+from .tables import speech_forms, words
 
 _NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|(?:de|van|von|bin|al|da|di|le|la)\b)){0,3}"
 _VERBS = "|".join(re.escape(v) for v in speech_forms("reported"))
 _PRONOUNS = {"he", "she", "they"}
-_TITLES = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Sir|Dame|Lord|Lady|President|Chancellor|Minister|"
-                     r"Senator|Governor|Mayor|Chairman|Chief|Judge|Coach|Manager|Captain|Rev)\.?\s+")
-_NOT_NAMES = {
-    "The", "A", "An", "This", "That", "These", "Those", "It", "In", "On", "At", "But", "And", "Or", "If", "When",
-    "While", "After", "Before", "However", "Meanwhile", "Last", "Next", "Monday", "Tuesday", "Wednesday",
-    "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December", "There", "Some", "Many", "Most", "Other", "Its",
-    "Their", "His", "Her", "Our", "We", "I", "You", "They", "He", "She", "BBC", "Reuters", "As", "Speaking",
-    "Officials", "Analysts", "Experts", "Critics", "Police", "Government", "Company", "Firm",
-    # a question's first word ("Which Irish back-row forward ...", "What Tony Blair said ...")
-    "Which", "What", "Who", "Whom", "Whose", "How", "Why", "Where", "Did", "Does", "Do", "Is", "Was", "Were", "Has",
-    "Have", "Had", "According",
-}
+_TITLE = "|".join(sorted(words("titles"), key=len, reverse=True))
+_TITLES = re.compile(rf"^(?:{_TITLE})\.?\s+")
+_NOT_NAMES = words("not_names")
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
 _BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey|the \d+-year-old)(?:,([^,\"“”]{{2,140}}),)?,?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
 _AFTER_VERB = re.compile(r"\b(?i:" + "|".join(re.escape(v) for v in speech_forms("inverted")) + r")\s+"
@@ -32,23 +22,10 @@ _NAME_RE = re.compile(_NAME)
 _PREPOSITION_BEFORE = re.compile(rf"(?:\b({_NAME})\s+(?=(?:of|from|at)\s))?\b(?:in|at|of|from|on)\s+(?:the\s+)?$")
 # "Dr Erel Avineri, of the Centre for Transport ... in Bristol said:", "Anais Faraj, an analyst at Nomura told"
 _SUBJECT_WITH_PLACE = re.compile(rf"^\W*({_NAME}),\s+[a-z][^,\"“”]{{2,160}}?\s(?:{_VERBS})\b")
-_LEADING = {"But", "And", "Or", "However", "Meanwhile", "Yet", "So", "Now", "Then", "Also", "Instead", "Still",
-            "Earlier", "Later", "Separately", "Afterwards", "Indeed", "Speaking", "Asked"}
-# "..., said one of their lawyers, Michalis Dimitrakopoulos."
-_AFTER_VERB_APPOSITION = re.compile(rf"\b(?i:said|says|added|adds|according to|explained|explains)\s+"
-                                    rf"(the|one|a|an)\b[^,.;:!?()“”\"]{{1,60}},\s*({_NAME})(?=\s*(?:[.;,]|$))")
+_LEADING = words("leading")
 # "Brentford boss Martin Allen: "We are the underdogs."" (a list of reactions)
 _COLON_SPEAKER = re.compile(rf"^[\s\-–•]*(?:[\w'’-]+\s+){{0,5}}?({_NAME})\s*:\s*[“\"]")
-# words of a clause, not of a role: "said there was a chance John Smith..." names no speaker
-_CLAUSE_WORDS = {"there", "was", "were", "is", "are", "that", "would", "will", "it", "had", "has", "have", "could",
-                 "should", "may", "might", "be", "been", "not", "he", "she", "they", "we", "i", "this", "his", "her",
-                 "their", "to", "if", "when", "its", "so"}
-# 'according to a report from the People's Daily', 'said a spokesman for Microsoft': a source, not who speaks
-_ORG_WORDS = {"Bank", "Department", "Committee", "Council", "Office", "Association", "Party", "Agency", "Ministry",
-              "Commission", "Union", "Institute", "University", "Group", "Federation", "Society", "Board", "Court",
-              "Duke", "Duchess", "Earl", "House", "Chamber", "Centre", "Center", "School", "College"}
-_SOURCE_WORDS = {"a", "an", "report", "reports", "statement", "spokesman", "spokeswoman", "spokesperson", "from", "by",
-                 "for", "figures", "data", "study", "survey"}
+_CLAUSE_WORDS, _SOURCE_WORDS, _ORG_WORDS = words("clause"), words("source"), words("organisation")
 _FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|as|and|for|with|told|yesterday|today|last|this)\b")
 
 
@@ -74,8 +51,7 @@ def clean_name(raw: str) -> str:
 
 
 _OPENS_QUOTE = re.compile(r"^\s*[“\"‘]")
-_TITLE_WORDS = r"(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady)"
-_TITLED = re.compile(rf"\b{_TITLE_WORDS}\.? [A-Z]")  # someone else named
+_TITLED = re.compile(rf"\b(?:{_TITLE})\.? [A-Z]")  # someone else named
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’(?!\w)")
 _VERB_RE = re.compile(rf"\b(?:{_VERBS})\b")
 
@@ -102,7 +78,6 @@ def attributed(sentence: str) -> list[str]:
                  if " " in m.group(1).strip() and m.group(1).split()[0] not in _LEADING]  # "Separately, ..." is not
     mentions += [(m.group(1), None) for m in _COLON_SPEAKER.finditer(sentence) if " " in m.group(1).strip()]
     mentions += [(name, None) for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
-    mentions += [(m.group(2), None) for m in _AFTER_VERB_APPOSITION.finditer(sentence)]
     for raw, apposition in mentions:
         name = clean_name(raw)
         while name.split(" ", 1)[0] in _LEADING and " " in name:
@@ -203,10 +178,7 @@ def _roles(text: str, full_names: Sequence[str]) -> dict[str, str]:
     return {role: next(iter(names)) for role, names in seen.items() if len(names) == 1}
 
 
-_NOT_ROLE = {"said", "says", "told", "and", "or", "but", "with", "by", "to", "of", "for", "from", "the", "a", "an",
-             "that", "as", "at", "in", "on", "is", "was", "when", "while", "after", "before", "than", "like", "added",
-             "asked", "according", "star", "stars", "starring", "including", "whom", "who", "whose", "his", "her",
-             "their", "its", "between", "against", "beat", "beating", "defeated", "replaced", "succeeded"}
+_NOT_ROLE = words("not_role")
 _ROLE_START = re.compile(r"^\W*(?:(?:But|And|However|Meanwhile|Yet|So|Now|Then|Also),?\s+)?[Tt]he\s+((?:[\w'’-]+\s+){0,1}"
                          r"[a-z][\w'’-]*)\s")
 
@@ -233,13 +205,11 @@ def _apposition_subject(sentence: str) -> str:
     return named[0]
 
 
-_NOT_SUBJECT = _NOT_NAMES | {"Of", "For", "With", "By", "To", "From", "Like", "Unlike", "Despite", "Under", "Over",
-                              "Among", "Against", "Without", "Within"}  # "Of Hepburn, she said": not her
-_SUBJECT_START = re.compile(rf"^\W*(?:(?:{'|'.join(sorted(_LEADING))})\s+)?(?:{_TITLE_WORDS}\.?\s+)?({_NAME})")
+_NOT_SUBJECT = _NOT_NAMES | words("not_subject")  # "Of Hepburn, she said": not her
+_SUBJECT_START = re.compile(rf"^\W*(?:(?:{'|'.join(sorted(_LEADING))})\s+)?(?:(?:{_TITLE})\.?\s+)?({_NAME})")
 _COLON_QUOTE = re.compile(r":\s*[“\"]")
-_ON_BEHALF = re.compile(r"(?i)\b(?:spokes(?:man|woman|person)|statement|official|aide|representative|lawyer|"
-                        r"agent|club|council|company|firm|department|ministry|office)\b")
-_TITLED_NAME = re.compile(rf"\b{_TITLE_WORDS}\.? ([A-Z][\w'’-]+)")
+_ON_BEHALF = re.compile(rf"(?i)\b(?:{'|'.join(words('on_behalf'))})\b")
+_TITLED_NAME = re.compile(rf"\b(?:{_TITLE})\.? ([A-Z][\w'’-]+)")
 
 
 def _introduces_quote(sentence: str, full_names: Sequence[str]) -> list[str]:

@@ -1,4 +1,5 @@
-"""The language tables of tables.toml, loaded once: kinds of answer a question asks for, and verbs of speech."""
+"""The language tables of tables.toml, loaded once: kinds of answer a question asks for, verbs of speech, and the
+words of quote attribution."""
 from __future__ import annotations
 
 import re
@@ -40,6 +41,11 @@ def kind_of(question: str) -> Kind | None:
 def speech_forms(which: str) -> list[str]:
     """The verbs of speech of one list of tables.toml's [speech]: 'reported', 'inverted' or 'asked'."""
     return list(_tables()["speech"][which])
+
+
+def words(which: str) -> frozenset[str]:
+    """One word list of tables.toml's [names], the words of quote attribution: 'titles', 'not_names', ..."""
+    return frozenset(_tables()["names"][which])
 
 
 @lru_cache(maxsize=2)
