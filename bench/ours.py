@@ -156,7 +156,7 @@ def run(spec: dict) -> dict:
     model_before = model_throughput(embedder, calibration)
 
     watch = _Stopwatch()  # where the first ingest's time goes (the wrappers cost microseconds per batch)
-    watch.wrap(embedder, "embed_counted", "embed (model)")
+    watch.wrap(embedder, "embed_with_spans", "embed (model)")
     watch.wrap(qa.store, "commit", "store.commit (SQLite + Chroma upsert)")
     with MachineShare() as share:
         started = time.perf_counter()
@@ -164,7 +164,7 @@ def run(spec: dict) -> dict:
         result["first_ingest"] = _report_dict(report, time.perf_counter() - started)
     result["first_ingest"].update(share.result)
     result["first_ingest"]["tokens_per_cpu_s"] = report.tokens / share.result["own_cpu_s"]
-    embedder.__dict__.pop("embed_counted")
+    embedder.__dict__.pop("embed_with_spans")
     qa.store.__dict__.pop("commit")
     parts = dict(watch.buckets)
     parts["other (discover, hash, parse, chunk, quotes)"] = result["first_ingest"]["wall_s"] - sum(parts.values())

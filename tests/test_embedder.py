@@ -121,3 +121,25 @@ def test_too_few_texts_to_check_the_int8_copy_on_go_to_torch(tmp_path):
     vectors = e.embed(["one text"] * 40)  # a single distinct text: nothing to check int8 against
     assert e._int8 is None and not (tmp_path / "cache").exists()
     assert float(vectors[0] @ Embedder(precision="fp32", quick_start=False).embed(["one text"] * 30)[0]) > 0.9999
+
+
+def test_sentence_vectors_come_from_the_chunks_own_pass(embedder):
+    """One forward pass gives a text's vector and each sentence's (its word pieces' mean in context), on torch and on
+    the quick ONNX copy alike; a sentence past the model's 256 word pieces is embedded on its own."""
+    text = ("Halbrook council will buy twelve electric buses. They cost £4m and arrive in May. "
+            "The depot in Marsh Lane gets chargers.")
+    spans = [(0, 48), (49, 83), (84, len(text))]
+    vectors, parts, read = embedder.embed_with_spans([text, TEXTS[0]], [spans, [(0, 8)]])
+    assert read == embedder.embed_counted([text, TEXTS[0]])[1]
+    assert np.allclose(vectors, embedder.embed([text, TEXTS[0]]), atol=1e-4)
+    assert parts[0].shape == (3, 384) and parts[1].shape == (1, 384)
+    assert np.allclose(np.linalg.norm(parts[0], axis=1), 1.0, atol=1e-5)
+    alone = embedder.embed([text[s:e] for s, e in spans])
+    assert ((parts[0] * alone).sum(1) > 0.5).all()  # the same sentence, read in its context
+    quick = Embedder()
+    quick.embed(["warm up"])
+    if quick._onnx is not None:
+        assert ((quick.embed_with_spans([text], [spans])[1][0] * parts[0]).sum(1) > 0.999).all()
+    long = "word " * 300 + "The last sentence is past the model's reach."
+    _, [tail], _ = embedder.embed_with_spans([long], [[(1500, len(long))]])
+    assert float(tail[0] @ embedder.embed([long[1500:]])[0]) > 0.9999

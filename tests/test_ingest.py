@@ -167,7 +167,7 @@ def test_new_speaker_rules_redo_speakers_from_the_record_without_embedding(embed
     assert before.speakers == ("Ann Lee",) and qa.store.keyword_search("Quorum", 5) == []
     monkeypatch.setattr(speakers, "SPEAKER_RULES", "test-next")
     monkeypatch.setattr(speakers, "sentence_speakers", lambda text, spans: [("Zed Quorum",)] * len(spans))
-    monkeypatch.setattr(qa.embedder, "embed_counted", lambda texts: pytest.fail("nothing is to be embedded"))
+    monkeypatch.setattr(qa.embedder, "embed_with_spans", lambda *a: pytest.fail("nothing is to be embedded"))
     report = qa.ingest([folder])
     assert report.unchanged == 1 and not report.updated
     [after] = qa.store.chunks_of(before.doc_id)

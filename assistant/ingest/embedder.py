@@ -15,10 +15,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import onnx_model
 from .precision import INT8_MIN_COSINE, choose_precision, has_amx, read_cpu_flags, usable_cpu_flags
 
 log = logging.getLogger(__name__)
 
+Spans = Sequence[tuple[int, int]]  # character spans of a text: its sentences
 DIMENSION = 384
 MAX_WORD_PIECES = 256
 # at most this many texts go to the ONNX runtime (a question, an answer's shortlist): on a 2-core CPU without AMX it
@@ -103,8 +105,6 @@ class Embedder:
     @staticmethod
     def _ensure_graph(path: str, model, cache_dir: Path) -> None:
         """Leave an ONNX copy for the next process to start quickly (once per machine, about 2 s)."""
-        from . import onnx_model
-
         try:
             graph = onnx_model.graph_path(path, cache_dir)
             if not graph.exists():
@@ -120,8 +120,6 @@ class Embedder:
         if self._onnx is None:
             with self._lock:
                 if self._onnx is None and not self._onnx_failed:
-                    from . import onnx_model
-
                     path = model_path()
                     graph = onnx_model.graph_path(path, self.cache_dir)
                     if not graph.exists():
@@ -140,43 +138,57 @@ class Embedder:
 
     def embed_counted(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
         """Vectors and the number of word pieces the model actually read (after truncation)."""
-        if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32), 0
-        quick = self._quick(len(texts))
-        if quick is not None:
-            return quick.encode(texts)
-        int8 = self._int8_encoder(texts) if self.precision == "int8" else None
-        return self._batched(int8.encode if int8 is not None else self._torch_batch, texts)
+        vectors, _, read = self.embed_with_spans(texts)
+        return vectors, read
 
-    def _batched(self, encode: Callable[[list[str]], tuple[np.ndarray, int]],
-                 texts: Sequence[str]) -> tuple[np.ndarray, int]:
-        """`encode` over batches of similar length, so little is padding; vectors in the order of `texts`."""
+    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Spans] | None = None
+                         ) -> tuple[np.ndarray, list[np.ndarray], int]:
+        """Vectors, word pieces read and, when `spans` holds character spans of each text (its sentences), one
+        unit vector per span from the same forward pass: the mean of the span's word pieces in the text's context
+        (onnx_model.span_pool). A span the model did not read (past MAX_WORD_PIECES) is embedded on its own."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32), [], 0
+        hidden = self._hidden_states(texts)
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts: list[np.ndarray] = [np.zeros((0, DIMENSION), dtype=np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths: little padding
         read = 0
         for begin in range(0, len(order), self.batch_size):
             idx = order[begin:begin + self.batch_size]
-            out[idx], count = encode([texts[i] for i in idx])
-            read += count
-        return out, read
+            states, mask, offsets = hidden([texts[i] for i in idx])
+            out[idx] = onnx_model.mean_pool(states, mask)
+            read += int(mask.sum())
+            for row, i in enumerate(idx):
+                if spans is not None:
+                    parts[i] = onnx_model.span_pool(states[row], mask[row], offsets[row], spans[i])
+        unread = [(i, k) for i, p in enumerate(parts) for k in np.flatnonzero(np.isnan(p[:, 0]))]
+        if unread:
+            for (i, k), vector in zip(unread, self.embed([texts[i][slice(*spans[i][k])] for i, k in unread])):
+                parts[i][k] = vector
+        return out, parts, read
 
-    def _torch_batch(self, texts: list[str], bf16: bool | None = None) -> tuple[np.ndarray, int]:
+    def _hidden_states(self, texts: Sequence[str]) -> Callable[[list[str]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The runtime for this call: the ONNX copy for a few texts, int8 ONNX or torch for bulk work."""
+        quick = self._quick(len(texts))
+        if quick is not None:
+            return quick.hidden
+        int8 = self._int8_encoder(texts) if self.precision == "int8" else None
+        return int8.hidden if int8 is not None else self._torch_hidden
+
+    def _torch_hidden(self, texts: list[str], bf16: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import torch
 
         tokenizer, model = self.model
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_WORD_PIECES, return_tensors="pt")
-        mask = batch["attention_mask"]
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=MAX_WORD_PIECES, return_tensors="pt",
+                          return_offsets_mapping=True)
+        offsets = batch.pop("offset_mapping")
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
                                                     enabled=self.bf16 if bf16 is None else bf16):
             hidden = model(**batch).last_hidden_state
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = ((hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)).float()
-        return torch.nn.functional.normalize(pooled, dim=-1).numpy(), int(mask.sum())
+        return hidden.float().numpy(), batch["attention_mask"].numpy(), offsets.numpy()
 
     # -- int8 (CPUs without AMX) ---------------------------------------------------------------------------------
     def _int8_paths(self) -> tuple[Path, Path]:
-        from . import onnx_model
-
         graph = onnx_model.int8_graph_path(model_path(), self.cache_dir)
         return graph, graph.with_suffix(".check.json")
 
@@ -193,8 +205,6 @@ class Embedder:
         None (torch runs instead) with too few texts to check it on, or when `auto` finds it failed the check."""
         if self._int8 is not None:
             return self._int8
-        from . import onnx_model
-
         with self._lock:
             if self._int8 is None:
                 graph, check_file = self._int8_paths()
@@ -217,7 +227,6 @@ class Embedder:
         import time
 
         from ..settings import prepare_model_libraries
-        from . import onnx_model
 
         prepare_model_libraries()  # the export loads transformers
         started = time.perf_counter()
@@ -228,9 +237,9 @@ class Embedder:
             onnx_model.quantise(fused, graph, onnx_model.int8_fp32_layers())
         step = max(1, len(texts) // INT8_CHECK_TEXTS[1])
         sample = list(texts[::step][:INT8_CHECK_TEXTS[1]])
-        reference = self._batched(lambda batch: self._torch_batch(batch, bf16=False), sample)[0]
-        quantised = self._batched(onnx_model.OnnxEncoder(graph, model_path(), MAX_WORD_PIECES, self.threads).encode,
-                                  sample)[0]
+        states, mask, _ = self._torch_hidden(sample, bf16=False)
+        reference = onnx_model.mean_pool(states, mask)
+        quantised = onnx_model.OnnxEncoder(graph, model_path(), MAX_WORD_PIECES, self.threads).encode(sample)[0]
         cosine = (reference * quantised).sum(1)
         check = {"worst_cosine": round(float(cosine.min()), 5), "mean_cosine": round(float(cosine.mean()), 5),
                  "texts": len(sample), "bar": INT8_MIN_COSINE, "cpu_flags": sorted(

@@ -157,13 +157,43 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_word_pieces)
         self.tokenizer.enable_padding()
 
-    def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+    def hidden(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The last hidden states (texts x word pieces x dimension), the attention mask and each word piece's
+        character span in its text ((0, 0) for the special and padding pieces)."""
         encodings = self.tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        offsets = np.array([e.offsets for e in encodings], dtype=np.int64)
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
                                          "token_type_ids": np.zeros_like(ids)})[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32), int(mask.sum())
+        return hidden, mask, offsets
+
+    def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
+        """Mean-pooled unit vectors and the word pieces read."""
+        hidden, mask, _ = self.hidden(texts)
+        return mean_pool(hidden, mask), int(mask.sum())
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The model's sentence vector: the mean of the unmasked word pieces' states, unit length."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+    return unit(pooled)
+
+
+def span_pool(hidden: np.ndarray, mask: np.ndarray, offsets: np.ndarray,
+              spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """For one text's states, the unit mean of the word pieces inside each character span (start, end): a
+    sentence's vector read in its chunk's context. A span with no word piece read (truncated away) is all NaN."""
+    real = (mask > 0) & (offsets[:, 1] > offsets[:, 0])
+    out = np.full((len(spans), hidden.shape[-1]), np.nan, dtype=np.float32)
+    for k, (start, end) in enumerate(spans):
+        inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        if inside.any():
+            out[k] = hidden[inside].mean(0)
+    return unit(out)
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)

@@ -13,8 +13,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-import numpy as np
-
 from ..sources.articles import SUPPORTED_SUFFIXES, Article, read_articles, too_large
 from .chunking import chunk_text, embedding_text, split_sentences
 from .embedder import Embedder
@@ -132,7 +130,8 @@ def dup_key(text: str) -> str:
 # their own version (speakers.SPEAKER_RULES), the keyword tokenisation too (store.keyword.KEYWORD_VERSION): both
 # are redone from the record, with no model run.
 # 9: sentence vectors stored with each chunk (an index from before gets them at its next ingest)
-PIPELINE = "9"
+# 10: a sentence's vector is pooled from its chunk's forward pass (in context) instead of a pass of its own
+PIPELINE = "10"
 
 
 def indexed_hash(article: Article, budget: int) -> str:
@@ -153,23 +152,12 @@ def build_chunks(article: Article, budget: int) -> tuple[list[ChunkRow], list[st
     return rows, texts
 
 
-def sentence_texts(chunk_text: str) -> list[str]:
-    """The sentences of a chunk whose vectors are stored with it: exactly `split_sentences(chunk_text)`, the units
-    the extractive answerer picks among (it splits `Passage.text`, the chunk text, the same way)."""
-    return [chunk_text[s:e] for s, e in split_sentences(chunk_text)]
-
-
-def embed_sentences(embedder: Embedder, chunks: Sequence[ChunkRow]) -> tuple[list[np.ndarray], int]:
-    """One (sentences x dimension) matrix per chunk, each sentence embedded on its own, as the answerer would embed
-    it, and the word pieces read. Done once here so that answering a question embeds only the question."""
-    per_chunk = [sentence_texts(c.text) for c in chunks]
-    flat = [t for texts in per_chunk for t in texts]
-    vectors, read = embedder.embed_counted(flat) if flat else (np.zeros((0, 0), dtype=np.float32), 0)
-    out, offset = [], 0
-    for texts in per_chunk:
-        out.append(vectors[offset:offset + len(texts)])
-        offset += len(texts)
-    return out, read
+def sentence_spans(chunk: ChunkRow, text: str) -> list[tuple[int, int]]:
+    """Where the chunk's sentences lie in its embedding text (`text` ends with the chunk's own): exactly
+    `split_sentences(chunk.text)`, the units the extractive answerer picks among (it splits `Passage.text`, the
+    chunk text, the same way)."""
+    shift = len(text) - len(chunk.text)
+    return [(shift + s, shift + e) for s, e in split_sentences(chunk.text)]
 
 
 class Ingestor:
@@ -306,9 +294,10 @@ class Ingestor:
         if not pending.items and not pending.files:
             return
         texts = [t for item in pending.items for t in item[2]]
-        vectors, read = self.embedder.embed_counted(texts) if texts else (None, 0)
-        sentence_vectors, sentence_read = embed_sentences(self.embedder, [c for item in pending.items for c in item[1]])
-        read += sentence_read
+        chunks_all = [c for item in pending.items for c in item[1]]
+        # one forward pass gives the chunks' vectors and their sentences', so answering embeds only the question
+        vectors, sentence_vectors, read = self.embedder.embed_with_spans(
+            texts, [sentence_spans(c, t) for c, t in zip(chunks_all, texts)])
         versions, offset = [], 0
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         for article, chunks, chunk_texts, action in pending.items:
