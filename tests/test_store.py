@@ -135,9 +135,11 @@ def test_a_home_that_cannot_hold_an_index_is_one_line(tmp_path, entry, make_home
 
 # -- sentence vectors: stored with the chunks, at ingest ------------------------------------------------------------
 def test_sentence_vectors_line_up_with_the_sentences_of_each_chunk(sample_assistant, embedder):
-    from assistant.ingest.chunking import split_sentences
+    from assistant.ingest.chunking import embedding_text, split_sentences
+    from assistant.ingest.pipeline import sentence_spans
 
     store = sample_assistant.store
+    titles = {a.doc_id: a.title for a in sample_assistant.articles()}
     chunks = [c for a in sample_assistant.articles() for c in store.chunks_of(a.doc_id)]
     stored = store.sentence_vectors([c.chunk_id for c in chunks])
     assert set(stored) == {c.chunk_id for c in chunks}
@@ -145,8 +147,10 @@ def test_sentence_vectors_line_up_with_the_sentences_of_each_chunk(sample_assist
         sentences = [chunk.text[s:e] for s, e in split_sentences(chunk.text)]
         matrix = stored[chunk.chunk_id]
         assert matrix.shape == (len(sentences), 384) and matrix.dtype == np.float32
-        # each row is that sentence embedded on its own (bf16 ingest, float16 storage: not bit-equal)
-        assert np.all(np.sum(matrix * embedder.embed(sentences), axis=1) > 0.995)
+        # each row is that sentence read in its chunk's forward pass (bf16 ingest, float16 storage: not bit-equal)
+        text = embedding_text(titles[chunk.doc_id], chunk.text)
+        _, [expected], _ = embedder.embed_with_spans([text], [sentence_spans(chunk, text)])
+        assert np.all(np.sum(matrix * expected, axis=1) > 0.995)
 
 
 def test_sentence_vectors_go_with_their_article_and_survive_reopening(fresh_copy, embedder):
