@@ -9,11 +9,13 @@ The index holds the eval corpus (`newsdesk eval eval/dev.jsonl --corpus ../share
   one of the answer keywords; an unanswerable question (type null or offtopic) labels nothing and teaches the gate.
 - Sentence scorer: a logistic regression over `features.FEATURES` (standardised), cross-validated with folds
   grouped by gold article, so no article's questions are split between training and testing.
-- Gate: a logistic regression over `features.GATE_FEATURES`, computed from out-of-fold sentence probabilities;
-  "answer" = an answerable question whose best sentences hold a labelled one, "refuse" = an unanswerable one
-  (answerable questions answered wrongly are wrong either way and are left out). Its threshold refuses as many
-  unanswerable questions as it can while refusing at most 5% of the answerable ones out of fold (issue 18's bound
-  on false abstention).
+- Gates: two logistic regressions over `features.GATE_FEATURES`, computed from out-of-fold sentence probabilities;
+  "answer" = an answerable question whose best sentences hold a labelled one (answerable questions answered wrongly
+  are wrong either way and are left out). The topic gate learns "refuse" from the off-topic questions (the articles
+  are not about it), the answer gate from the near-topic ones (type null: about the articles' people, asking what
+  they do not say): the two kinds look nothing alike, and one gate fitted on both separated neither well. Their
+  thresholds, chosen together, refuse as many unanswerable questions as they can while refusing at most 5% of the
+  answerable ones out of fold (issue 18's bound on false abstention).
 - keep_ratio: the share of the best sentence's probability a further sentence needs, chosen out of fold for the
   most answers that hold all their keywords with every sentence from a gold article.
 Seeded; the same data give the same file.
@@ -81,7 +83,8 @@ def rows(data: list[dict], idf) -> list[dict]:
             X = F.sentence_features(query, cands, d["vectors"] @ vec, weights, d["passages"])
             y = np.array([int(q.answerable and d["gold"][c.passage] and
                               any(k.lower() in c.text.lower() for k in q.answer_keywords)) for c in cands])
-            out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable, X=X, y=y,
+            out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable,
+                            offtopic=q.type == "offtopic", X=X, y=y,
                             query=query, weights=weights, d=d, keywords=q.answer_keywords))
     return out
 
@@ -194,6 +197,31 @@ def answer_right(it: dict, p: np.ndarray, ratio: float, one_story: bool) -> floa
                                                                          for i in chosen))
 
 
+def gate_out_of_fold(items: list[dict], G: np.ndarray, target: np.ndarray, train_on: np.ndarray) -> np.ndarray:
+    """A gate's out-of-fold probability for every question part, each fold fitted on its `train_on` parts."""
+    out = np.zeros(len(items))
+    for train, test in folds(items):
+        train = [i for i in train if train_on[i]]
+        out[test] = probability(fit_logistic(G[train], target[train], F.GATE_FEATURES), G[test])
+    return out
+
+
+def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray) -> tuple[float, float]:
+    """The two gates' operating point: refuse as many unanswerable questions as possible while refusing at most
+    FALSE_REFUSALS of the answerable ones, out of fold (the bound issue 18 sets)."""
+    best = (-1.0, 0.0, 0.0)
+    for topic_at in np.unique(np.round(topic, 3)):
+        first = topic < topic_at
+        if first[answerable].mean() > FALSE_REFUSALS:
+            break
+        allowed = [t for t in np.unique(np.round(gate, 3)) if (first | (gate < t))[answerable].mean() <= FALSE_REFUSALS]
+        answer_at = max(allowed, default=0.0)
+        refused = (first | (gate < answer_at))[~answerable].mean()
+        if refused > best[0]:
+            best = (refused, float(topic_at), float(answer_at))
+    return best[1], best[2]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("questions", nargs="+")
@@ -227,32 +255,28 @@ def main() -> int:
     print(f"out of fold: best sentence labelled {top1:.3f}; right answers by keep ratio and one story",
           {k: round(v, 3) for k, v in by_ratio.items()}, "->", ratio, one_story)
     G, target, keep = gate_rows(items, oof, ratio, one_story)
-    gate_oof = np.zeros(len(items))
-    for train, test in folds(items):
-        train = [i for i in train if keep[i]]
-        gate = fit_logistic(G[train], target[train], F.GATE_FEATURES)
-        gate_oof[test] = probability(gate, G[test])
-    counted = keep
-    grid = np.unique(np.round(gate_oof, 3))
-    right = [((gate_oof[counted] >= t) == target[counted].astype(bool)).mean() for t in grid]
-    # the operating point: refuse as many unanswerable questions as possible while refusing at most FALSE_REFUSALS
-    # of the answerable ones (out of fold): the bound issue 18 sets
-    answer_at = float(max(t for t in grid if (gate_oof[target == 1] < t).mean() <= FALSE_REFUSALS))
-    refused = gate_oof < answer_at
-    for t in (0.3, 0.4, 0.5, 0.6, 0.7):  # the trade-off the threshold sits on (out of fold)
-        r = gate_oof < t
-        print(f"  at {t:.1f}: unanswerable refused {r[target == 0].mean():.3f}, answerable answered right but refused "
-              f"{r[(target == 1) & keep].mean():.3f}, answerable answered wrong and refused {r[(target == 1) & ~keep].mean():.3f}")
-    print(f"gate out of fold: right {np.interp(answer_at, grid, right):.3f} at {answer_at:.3f}; unanswerable refused "
-          f"{refused[target == 0].mean():.3f}, answerable refused {refused[target == 1].mean():.3f}")
+    offtopic = np.array([it["offtopic"] for it in items])
+    near = (target == 0) & ~offtopic
+    answering = (target == 1) & keep  # answerable questions answered wrongly are wrong either way: left out
+    topic_oof, gate_oof = gate_out_of_fold(items, G, target, answering | offtopic), \
+        gate_out_of_fold(items, G, target, answering | near)
+    topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1)
+    refused = (topic_oof < topic_at) | (gate_oof < answer_at)
+    print(f"gates out of fold: the articles are about it from {topic_at:.3f}, they answer it from {answer_at:.3f}; "
+          f"refused: off-topic {refused[offtopic].mean():.3f}, near-topic {refused[near].mean():.3f}, "
+          f"answerable {refused[target == 1].mean():.3f}")
     model = dict(
         fitted=f"{date.today().isoformat()} by eval/fit_extractive.py (seed {SEED}) on {', '.join(args.questions)}: "
                f"{len(items)} question parts",
-        out_of_fold=dict(best_sentence_labelled=round(float(top1), 3), gate_right=round(float(np.interp(answer_at, grid, right)), 3),
+        out_of_fold=dict(best_sentence_labelled=round(float(top1), 3),
                          unanswerable_refused=round(float(refused[target == 0].mean()), 3),
+                         offtopic_refused=round(float(refused[offtopic].mean()), 3),
+                         near_topic_refused=round(float(refused[near].mean()), 3),
                          answerable_refused=round(float(refused[target == 1].mean()), 3)),
         sentences=sentence_model(items), keep_ratio=ratio, one_story=one_story, strict_kinds=kinds,
-        gate=fit_logistic(G[keep], target[keep], F.GATE_FEATURES), answer_at=answer_at)
+        gate=fit_logistic(G[answering | near], target[answering | near], F.GATE_FEATURES), answer_at=answer_at,
+        topic_gate=fit_logistic(G[answering | offtopic], target[answering | offtopic], F.GATE_FEATURES),
+        topic_at=topic_at)
     Path(args.out).write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print("strict kinds:", kinds)
     print("sentence weights:", {n: round(w, 2) for n, w in zip(F.FEATURES, model["sentences"]["coef"])})

@@ -96,7 +96,7 @@ def test_features_see_the_kind_asked_and_the_asked_speaker():
 
 def test_the_fitted_model_loads_and_says_what_to_do_when_it_is_stale(tmp_path):
     model = load()
-    assert 0 < model.keep_ratio <= 1.01 and 0 < model.answer_at < 1
+    assert 0 < model.keep_ratio <= 1.01 and 0 < model.answer_at < 1 and 0 < model.topic_at < 1
     saved = json.loads(MODEL.read_text())
     saved["sentences"]["names"] = ["meaning"]
     with pytest.raises(ValueError, match="fit_extractive.py"):
@@ -155,7 +155,8 @@ def test_each_part_of_a_two_part_question_is_answered_by_a_sentence_of_its_own(e
         return Logistic(names, np.zeros(n), np.ones(n), np.array([weights.get(x, 0.0) for x in names]), 0.0)
 
     words_only = Model(logistic(FEATURES, {"words": 4.0}), logistic(GATE_FEATURES, {}), answer_at=0.0,
-                       keep_ratio=1.01, one_story=True, strict_kinds={})
+                       topic_gate=logistic(GATE_FEATURES, {}), topic_at=0.0, keep_ratio=1.01, one_story=True,
+                       strict_kinds={})
     text = "Verrow will close the Tessfield glass factory in March. The owner blamed energy costs."
     passages = [_passage(text, title="Tessfield")]
     question = ("When will Verrow close the Tessfield glass factory, and why will Verrow close the Tessfield glass "

@@ -35,9 +35,13 @@ class Reading:
             self.probs = self.probs * self.features[:, FEATURES.index(model.strict_kinds[query.kind_name])]
         self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages)
         self.chance = float(model.gate.probability(self.gate_row))
+        self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
         if not self.probs.any():
             self.why = f"no sentence of the passages gives the {query.kind_name} it asks for beside its words"
+        elif self.topic < model.topic_at:
+            self.why = f"the articles are not about it (the gate's confidence {self.topic:.2f} is under " \
+                       f"{model.topic_at:.2f})"
         elif self.chance < model.answer_at:
             self.why = f"the closest sentences do not answer it (the gate's confidence {self.chance:.2f} is under " \
                        f"{model.answer_at:.2f})"

@@ -21,7 +21,8 @@ FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "
             "meaning_gap", "words_gap", "topic_words")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "best_context", "top_words", "top_passage_meaning", "missing",
-                 "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic", "top_topic")
+                 "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic", "top_topic",
+                 "story_names_missing")
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -104,12 +105,19 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
     names = [n for n in query.names if n.lower() not in {s.lower() for s in query.speakers}]
     top = np.argsort(-probs)[:3]
     story = set().union(*(content_stems(c.text) for c in cands if c.run == cands[best].run))
+    story_text = " ".join(c.text for c in cands if c.run == cands[best].run).lower()
     chance = float(np.clip(probs[best], 1e-6, 1 - 1e-6))
     return np.array([
         math.log(chance / (1 - chance)), feats[best, col("meaning")], feats[best, col("words")], feats[best, col("context")],
         feats[:, col("words")].max(), max(p.dense for p in passages), 1 - coverage(weights, seen),
-        sum(not re.search(rf"\b{re.escape(n.lower())}\b", text) for n in names) / len(names) if names else 0.0,
+        _missing(names, text),
         float(bool(query.years) and not any(y in text for y in query.years)),
         float(bool(query.kind) and not feats[top, col("kind")].any()), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story), feats[:, col("topic_words")].max(),
+        _missing(names, story_text),
     ])
+
+
+def _missing(names: Sequence[str], text: str) -> float:
+    """The share of `names` (lower-cased `text`) does not mention: 0 when there are none."""
+    return sum(not re.search(rf"\b{re.escape(n.lower())}\b", text) for n in names) / len(names) if names else 0.0

@@ -1,5 +1,6 @@
 """The fitted models: a sentence scorer (how likely a sentence holds the answer) and a gate (whether the articles
-answer the question at all). Both are logistic regressions fitted by eval/fit_extractive.py into model.json."""
+answer the question at all, in two steps: whether they are about it, and whether they give what it asks). All are
+logistic regressions fitted by eval/fit_extractive.py into model.json."""
 from __future__ import annotations
 
 import json
@@ -40,8 +41,10 @@ class Logistic:
 @dataclass(frozen=True)
 class Model:
     sentences: Logistic
-    gate: Logistic
-    answer_at: float  # the gate's probability from which the articles are taken to answer
+    gate: Logistic  # do the articles give what the question asks (fitted against near-topic questions) ...
+    answer_at: float  # ... from this probability
+    topic_gate: Logistic  # are the articles about the question at all (fitted against off-topic questions) ...
+    topic_at: float  # ... from this probability
     keep_ratio: float  # a further sentence is said when its probability is this share of the best one's ...
     one_story: bool  # ... and only from the best one's story
     # kinds whose answer is given by a sentence of that kind ('kind': a figure, a date), or one with it next to a
@@ -53,5 +56,5 @@ class Model:
 def load(path: Path = MODEL) -> Model:
     d = json.loads(path.read_text(encoding="utf-8"))
     return Model(Logistic.from_dict(d["sentences"], FEATURES), Logistic.from_dict(d["gate"], GATE_FEATURES),
-                 float(d["answer_at"]), float(d["keep_ratio"]), bool(d["one_story"]),
-                 dict(d["strict_kinds"]))
+                 float(d["answer_at"]), Logistic.from_dict(d["topic_gate"], GATE_FEATURES), float(d["topic_at"]),
+                 float(d["keep_ratio"]), bool(d["one_story"]), dict(d["strict_kinds"]))
