@@ -52,3 +52,19 @@ def test_passages_whose_vectors_do_not_line_up_are_embedded(sample_assistant, em
     kept = [i for i, c in enumerate(cands) if c.passage > 0]  # the rest are the stored rows, as they were
     assert np.array_equal(vectors[kept], np.stack([mixed[cands[i].passage].sentence_vectors[cands[i].position]
                                                    for i in kept]))
+
+
+def test_passages_found_by_keywords_alone_get_their_meaning_from_their_sentences(sample_assistant, embedder):
+    """An index read without its vector store (read-only) finds passages by keyword alone: their closeness to the
+    question, which the gates read, comes from their sentences' vectors and is close to the dense score."""
+    from assistant.answering.extractive.vectors import with_meaning
+
+    passages = _passages(sample_assistant)
+    qvec = embedder.embed_query(QUESTION)
+    cands = candidates(passages)
+    vectors = candidate_vectors(cands, passages, embedder.embed)
+    assert with_meaning(passages, cands, vectors, qvec) == list(passages)  # scored passages stay as they are
+    approx = with_meaning([replace(p, dense=0.0) for p in passages], cands, vectors, qvec)
+    dense = [p.dense for p in passages if p.dense]
+    assert dense and max(abs(a.dense - p.dense) for a, p in zip(approx, passages) if p.dense) < 0.15
+    assert np.corrcoef(dense, [a.dense for a, p in zip(approx, passages) if p.dense])[0, 1] > 0.9

@@ -14,7 +14,7 @@ from .candidates import Candidate, candidates
 from .features import FEATURES, Idf, gate_features, sentence_features, term_weights
 from .scorer import Model, load
 from .select import choose, compose, reading_order
-from .vectors import candidate_vectors
+from .vectors import candidate_vectors, with_meaning
 
 __all__ = ["ExtractiveAnswerer", "Reading", "part_queries", "read"]
 MAX_WORDS = 80  # an answer says at most this many words ...
@@ -60,7 +60,8 @@ def read(query: Query, cands: Sequence[Candidate], vectors: np.ndarray, part_vec
          passages: Sequence[Passage], idf: Idf | None, model: Model | None = None) -> list[Reading]:
     """A `Reading` of each part of the question (`part_vectors`: one unit vector per part)."""
     model = model or load()
-    return [Reading(q, cands, vectors @ v, passages, idf, model) for q, v in zip(part_queries(query), part_vectors)]
+    return [Reading(q, cands, vectors @ v, with_meaning(passages, cands, vectors, v), idf, model)
+            for q, v in zip(part_queries(query), part_vectors)]
 
 
 class ExtractiveAnswerer:

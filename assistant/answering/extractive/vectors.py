@@ -1,6 +1,7 @@
 """The vectors of an answer's candidate sentences: stored at ingest when the passage carries them, else embedded."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -13,6 +14,9 @@ class Sentence(Protocol):
     passage: int  # index into the passages
     position: int  # index into split_sentences(passages[passage].text)
     text: str
+
+    @property
+    def words(self) -> int: ...
 
 
 def candidate_vectors(cands: Sequence[Sentence], passages: Sequence[Passage],
@@ -33,3 +37,17 @@ def candidate_vectors(cands: Sequence[Sentence], passages: Sequence[Passage],
         for i, vector in zip(missing, embed([cands[i].text for i in missing])):
             rows[i] = vector
     return np.stack(rows).astype(np.float32, copy=False) if rows else np.zeros((0, 0), dtype=np.float32)
+
+
+def with_meaning(passages: Sequence[Passage], cands: Sequence[Sentence], vectors: np.ndarray,
+                 question: np.ndarray) -> list[Passage]:
+    """Passages that keyword search alone found (an index read without its vector store) carry no dense score: each
+    gets the cosine to the question of its sentences' mean vector, weighted by their words, which is close to its
+    chunk's own (a chunk's vector is the mean of its word pieces). Passages that have scores are returned as they are."""
+    if any(p.dense for p in passages):
+        return list(passages)
+    sums = np.zeros((len(passages), vectors.shape[1] if vectors.size else len(question)), dtype=np.float32)
+    for c, v in zip(cands, vectors):
+        sums[c.passage] += c.words * v
+    norms = np.linalg.norm(sums, axis=1)
+    return [replace(p, dense=float(s @ question / n) if n else 0.0) for p, s, n in zip(passages, sums, norms)]
