@@ -15,6 +15,13 @@ def test_text_headline_and_metadata_lines():
     assert a.author == "Ann Lee" and a.date == "2025-03-01"
 
 
+def test_numeric_character_references_are_the_characters_they_stand_for():
+    a = parse_text("Pel&#233; looks back\n\nPel&#233; scored 1,281 goals &#x2014; or so he says. AT&T and R&amp;D stay.")
+    assert a.title == "Pelé looks back"
+    assert a.text == "Pelé scored 1,281 goals — or so he says. AT&T and R&amp;D stay."
+    assert parse_text("Odd\n\nA bell&#7; rang.").text == "A bell rang."
+
+
 def test_markdown_front_matter_wins_over_first_line():
     a = parse_text("---\ntitle: Real headline\nauthor: Bo\n---\n# Not the headline\n\nBody text here.", path="/b.md")
     assert a.title == "Real headline" and a.author == "Bo"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import math
 import re
@@ -153,9 +154,13 @@ def _parsed(articles: list[Article], skipped: list[tuple[int, str, str]]) -> Par
     return ParsedFile(articles, [(where, why) for _, where, why in skipped], {record for record, _, _ in skipped})
 
 
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")
+
+
 def parse_text(raw: str, path: str = "", url: str = "") -> Article:
-    """Plain text or Markdown: front matter or the first non-empty line is the headline."""
-    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    """Plain text or Markdown: front matter or the first non-empty line is the headline. Numeric character references
+    left in the text by an export ("Pel&#233;") are read as the characters they stand for."""
+    raw = _NUMERIC_REFERENCE.sub(lambda m: html.unescape(m.group(0)), raw.replace("\r\n", "\n").replace("\r", "\n"))
     meta: dict[str, str] = {}
     match = _FRONT_MATTER_RE.match(raw)
     if match:
