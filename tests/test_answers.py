@@ -175,3 +175,9 @@ def test_bracketed_numbers_in_an_article_never_become_citations(embedder, tmp_pa
     assert "1962" in result.text
     assert {c.title for c in result.citations} == {"Profile: Mara Quillon"}
     assert [c.number for c in result.citations] == [1]
+
+
+def test_a_question_the_articles_are_not_about_is_refused_as_such(sample_assistant):
+    answer = sample_assistant.ask("Why do cats purr?")
+    assert answer.abstained and answer.citations == []
+    assert "the articles are not about it" in answer.note and "an answer needs" in answer.note
