@@ -48,8 +48,9 @@ INT8_CHECK_TEXTS = (16, 64)
 class Embedder:
     """Sentence embeddings (unit length, float32). The model loads on first use, not at construction.
 
-    `precision`: auto, fp32, bf16 or int8 for bulk embedding, `auto` choosing by `cpu_flags` (default: this CPU's that the kernel lets it use;
-    see precision.py); `cache_dir`: where the ONNX copies are kept (default: Settings().model_cache)."""
+    `precision`: auto, fp32, bf16 or int8 for bulk embedding, `auto` choosing by `cpu_flags` (default: the flags of
+    this CPU that the kernel lets the process use; see precision.py); `cache_dir`: where the ONNX copies are kept
+    (default: Settings().model_cache)."""
 
     name = "all-MiniLM-L6-v2"
 
@@ -158,8 +159,8 @@ class Embedder:
             states, mask, offsets = hidden([texts[i] for i in idx])
             out[idx] = onnx_model.mean_pool(states, mask)
             read += int(mask.sum())
-            for row, i in enumerate(idx):
-                if spans is not None:
+            if spans is not None:
+                for row, i in enumerate(idx):
                     parts[i] = onnx_model.span_pool(states[row], mask[row], offsets[row], spans[i])
         unread = [(i, k) for i, p in enumerate(parts) for k in np.flatnonzero(np.isnan(p[:, 0]))]
         if unread:

@@ -40,11 +40,11 @@ class Reading:
         if not self.probs.any():
             self.why = f"no sentence of the passages gives the {query.kind_name} it asks for beside its words"
         elif self.topic < model.topic_at:
-            self.why = f"the articles are not about it (their likeness to it scores {self.topic:.2f}; an answer needs " \
-                       f"{model.topic_at:.2f})"
+            self.why = f"the articles are not about it (their likeness to it scores {self.topic:.2f}; an answer " \
+                       f"needs {model.topic_at:.2f})"
         elif self.chance < model.answer_at:
-            self.why = f"the closest sentences do not answer it (their confidence scores {self.chance:.2f}; an answer " \
-                       f"needs {model.answer_at:.2f})"
+            self.why = f"the closest sentences do not answer it (their confidence scores {self.chance:.2f}; an " \
+                       f"answer needs {model.answer_at:.2f})"
 
     @property
     def answers(self) -> bool:

@@ -119,5 +119,5 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
 
 
 def _missing(names: Sequence[str], text: str) -> float:
-    """The share of `names` (lower-cased `text`) does not mention: 0 when there are none."""
+    """The share of `names` that `text` (lower-cased) does not mention: 0 when there are none."""
     return sum(not re.search(rf"\b{re.escape(n.lower())}\b", text) for n in names) / len(names) if names else 0.0

@@ -43,7 +43,8 @@ def with_meaning(passages: Sequence[Passage], cands: Sequence[Sentence], vectors
                  question: np.ndarray) -> list[Passage]:
     """Passages that keyword search alone found (an index read without its vector store) carry no dense score: each
     gets the cosine to the question of its sentences' mean vector, weighted by their words, which is close to its
-    chunk's own (a chunk's vector is the mean of its word pieces). Passages that have scores are returned as they are."""
+    chunk's own (a chunk's vector is the mean of its word pieces). Passages that have scores are returned as they
+    are."""
     if any(p.dense for p in passages):
         return list(passages)
     sums = np.zeros((len(passages), vectors.shape[1] if vectors.size else len(question)), dtype=np.float32)
