@@ -233,9 +233,11 @@ def main() -> int:
     qa = Assistant(index_dir=args.index, backend="extractive")
     questions = [q for f in args.questions for q in load_questions(f)]
     # the cache holds retrieval results and the parts' vectors: keyed by the questions and how they split, the index
-    # and the fusion, so a change of any of them refits from scratch
+    # and what it holds (each article's indexing time: a re-embedded or re-parsed article changes it) and the fusion,
+    # so a change of any of them refits from scratch
+    held = sorted((a.doc_id, a.indexed_at, a.chunks) for a in qa.articles())
     key = hashlib.sha256(json.dumps([[q.id, q.question, analyse(q.question).parts] for q in questions] +
-                                    [str(Path(args.index).resolve()), repr(qa.retriever.config)])
+                                    [str(Path(args.index).resolve()), held, repr(qa.retriever.config)])
                          .encode("utf-8")).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
     items = rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))

@@ -104,8 +104,9 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
     text = " ".join(c.text for c in cands).lower()
     names = [n for n in query.names if n.lower() not in {s.lower() for s in query.speakers}]
     top = np.argsort(-probs)[:3]
-    story = set().union(*(content_stems(c.text) for c in cands if c.run == cands[best].run))
-    story_text = " ".join(c.text for c in cands if c.run == cands[best].run).lower()
+    story_sentences = [c.text for c in cands if c.run == cands[best].run]  # the best sentence's story
+    story = set().union(*(content_stems(t) for t in story_sentences))
+    story_text = " ".join(story_sentences).lower()
     chance = float(np.clip(probs[best], 1e-6, 1 - 1e-6))
     return np.array([
         math.log(chance / (1 - chance)), feats[best, col("meaning")], feats[best, col("words")], feats[best, col("context")],
