@@ -20,7 +20,6 @@ def test_the_speaker_after_said_is_the_name_not_the_role_before_it():
     assert attributed('"That\'s just Kelly," explains Cram.') == ["Cram"]
     assert attributed('"Why?" asked Smith to nobody.') == []  # Smith may be asked, not asking
     assert attributed('But Houllier told BBC Sport: "He is a good coach."') == ["Houllier"]
-    assert attributed('- Southampton boss Harry Redknapp: "We know they can give us problems."') == ["Harry Redknapp"]
     assert attributed('"It was easy," the 34-year-old told the website.') == ["he"]
     assert attributed("Ren told Xi that worries had eased, according to a report from the People's Daily.") == ["Ren"]
     assert attributed("Police claimed Mr Griffiths was a leader but his lawyer, Antony Townsden, told the BBC it was "
@@ -43,24 +42,6 @@ def test_surnames_and_pronouns_resolve_within_the_article():
             'He added that revenue grew. Wang Xingxing, founder of Unitree, told Xi the team was born in China.')
     spans = split_sentences(text)
     assert sentence_speakers(text, spans) == [(), ("Lei Jun",), ("Lei Jun",), ("Wang Xingxing",)]
-
-
-def test_he_is_the_person_the_sentence_starts_with_before_the_last_speaker():
-    text = ('"We will win," said Mr Howard. Oliver Letwin, one of the men on the poster, affects bewilderment at what '
-            'he believes is Labour\'s loss of nerve. The attack, he says, is the latest example. '
-            'Of Mr Howard, Ms Ruth Kelly said: "He is finished."')
-    spans = split_sentences(text)
-    assert sentence_speakers(text, spans) == [("Howard",), ("Oliver Letwin",), ("Oliver Letwin",), ("Ruth Kelly",)]
-
-
-def test_he_after_a_sentence_that_starts_with_someones_role_is_them():
-    text = ("Tory leader Michael Howard attacked the prime minister. Mr Blair denied it and said Gordon Brown agreed. "
-            "The Tory leader countered that deals had been struck. He declared: \"He is the deals on meals prime "
-            "minister.\" Liberal Democrat leader Charles Kennedy laughed. The leader said nothing more.")
-    spans = split_sentences(text)
-    speakers = sentence_speakers(text, spans)
-    assert speakers[3] == ("Michael Howard",)
-    assert speakers[5] == ()  # "the leader": two leaders in the story, so neither
 
 
 def test_person_names_drop_titles():
@@ -94,25 +75,6 @@ def test_a_quote_given_to_someone_else_titled_is_not_the_last_speakers():
     text = ('Carla Ferstman said the ruling was welcome. Prime Minister Tony Blair\'s official spokesman said: '
             '"We will study this judgment."')
     assert sentence_speakers(text, split_sentences(text)) == [("Carla Ferstman",), ()]
-
-
-def test_the_one_person_named_before_a_colon_that_opens_a_quote_speaks():
-    from assistant.text.quotes import sentence_speakers
-
-    text = ('Mike Nattrass is UKIP\'s deputy leader. The film showed Mr Nattrass, apparently talking about the EU, '
-            'telling the meeting: "It is like an empire. It is cheaper than tanks." '
-            'Mr Blair\'s spokesman said: "We will study it." Mr Jones and Mr Smith disagreed: "No."')
-    spans, start = [], 0
-    for sentence in ["Mike Nattrass is UKIP's deputy leader.",
-                     'The film showed Mr Nattrass, apparently talking about the EU, telling the meeting: "It is like '
-                     'an empire.', 'It is cheaper than tanks."', 'Mr Blair\'s spokesman said: "We will study it."',
-                     'Mr Jones and Mr Smith disagreed: "No."']:
-        start = text.index(sentence, start)
-        spans.append((start, start + len(sentence)))
-    who = sentence_speakers(text, spans)
-    assert who[1] == ("Mike Nattrass",) and who[2] == ("Mike Nattrass",)  # the quote goes on
-    assert "Tony Blair" not in who[3] and "Blair" not in who[3]  # a spokesman speaks for him
-    assert who[4] == ()  # two people named: no telling which
 
 
 def test_a_place_or_employer_before_the_verb_is_not_the_speaker():

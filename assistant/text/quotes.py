@@ -23,8 +23,6 @@ _PREPOSITION_BEFORE = re.compile(rf"(?:\b({_NAME})\s+(?=(?:of|from|at)\s))?\b(?:
 # "Dr Erel Avineri, of the Centre for Transport ... in Bristol said:", "Anais Faraj, an analyst at Nomura told"
 _SUBJECT_WITH_PLACE = re.compile(rf"^\W*({_NAME}),\s+[a-z][^,\"“”]{{2,160}}?\s(?:{_VERBS})\b")
 _LEADING = words("leading")
-# "Brentford boss Martin Allen: "We are the underdogs."" (a list of reactions)
-_COLON_SPEAKER = re.compile(rf"^[\s\-–•]*(?:[\w'’-]+\s+){{0,5}}?({_NAME})\s*:\s*[“\"]")
 _CLAUSE_WORDS, _SOURCE_WORDS, _ORG_WORDS = words("clause"), words("source"), words("organisation")
 _FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|as|and|for|with|told|yesterday|today|last|this)\b")
 
@@ -76,7 +74,6 @@ def attributed(sentence: str) -> list[str]:
             mentions.append((place.group(1), None))  # "President Musharraf of Pakistan said" (not "the Bank of")
     mentions += [(m.group(1), None) for m in _SUBJECT_WITH_PLACE.finditer(sentence)
                  if " " in m.group(1).strip() and m.group(1).split()[0] not in _LEADING]  # "Separately, ..." is not
-    mentions += [(m.group(1), None) for m in _COLON_SPEAKER.finditer(sentence) if " " in m.group(1).strip()]
     mentions += [(name, None) for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
     for raw, apposition in mentions:
         name = clean_name(raw)
@@ -125,8 +122,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
     ('"We will win," she said. "We always do."'); `known` adds names found elsewhere in the article.
     """
     full_names = list(dict.fromkeys([*person_names(text), *known]))
-    roles = _roles(text, full_names)
-    last_speaker = last_named = subject = ""  # subject: the person a sentence starts with, for the next one's "he"
+    last_speaker = last_named = ""
     out: list[tuple[str, ...]] = []
     inside = quoted_openings(text, spans)
     for k, (start, end) in enumerate(spans):
@@ -135,10 +131,8 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
         if inside[k]:  # a quote goes on from the sentence before: its words up to the closing mark are the quote's
             closing = re.search(r"[\"”]", sentence)
             sentence = "“…”" + sentence[closing.end():] if closing else ""
-        # "he" is the sentence's subject, or the last one's ("... he says"), before the last speaker
-        here = "" if inside[k] else _apposition_subject(sentence) or _role_subject(sentence, roles)
         for mention in attributed(sentence):
-            name = (here or subject or last_speaker or last_named) if mention in _PRONOUNS else \
+            name = (last_speaker or last_named) if mention in _PRONOUNS else \
                 resolve(mention, full_names)
             if name and name not in speakers:
                 speakers.append(name)
@@ -146,13 +140,10 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
         if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence) and \
                 not _TITLED.search(unquoted) and not _BEFORE_VERB.search(unquoted):
             speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
-        if not speakers:  # "The film showed Mr Nattrass, talking about the EU, telling the meeting: "The ..."
-            speakers.extend(_introduces_quote(sentence, full_names))
         previous = out[-1] if out else ()
         if not speakers and previous and _OPENS_QUOTE.match(sentence):
             speakers.extend(previous)  # the quote goes on in the next sentence
         out.append(tuple(speakers))
-        subject = here
         if speakers:
             last_speaker = speakers[-1]
         else:
@@ -160,70 +151,6 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             if named:
                 last_named = named[0]
     return _share_within_quotes(out, inside)
-
-
-def _roles(text: str, full_names: Sequence[str]) -> dict[str, str]:
-    """What an article calls its people by their role ("Tory leader Michael Howard": 'tory leader' and 'leader'),
-    where the role is one person's."""
-    seen: dict[str, set[str]] = {}
-    for name in full_names:
-        for m in re.finditer(rf"((?:\b[\w'’-]+\s+){{1,3}}){re.escape(name)}\b", text):
-            words = m.group(1).split()
-            if not words[-1].isalpha() or not words[-1].islower() or words[-1] in _NOT_ROLE:
-                continue  # "said Michael Howard", "and Michael Howard": no role
-            words = words[-2:] if len(words) > 1 and (words[-2].islower() or words[-2][0].isupper()) and \
-                words[-2].lower() not in _NOT_ROLE else words[-1:]
-            for n in range(1, len(words) + 1):
-                seen.setdefault(" ".join(words[-n:]).lower(), set()).add(name)
-    return {role: next(iter(names)) for role, names in seen.items() if len(names) == 1}
-
-
-_NOT_ROLE = words("not_role")
-_ROLE_START = re.compile(r"^\W*(?:(?:But|And|However|Meanwhile|Yet|So|Now|Then|Also),?\s+)?[Tt]he\s+((?:[\w'’-]+\s+){0,1}"
-                         r"[a-z][\w'’-]*)\s")
-
-
-def _role_subject(sentence: str, roles: dict[str, str]) -> str:
-    """The person a sentence starts with by their role: "The Tory leader countered ..." is Michael Howard when the
-    article has called him "Tory leader Michael Howard"."""
-    m = _ROLE_START.match(sentence)
-    if not m:
-        return ""
-    words = m.group(1).lower().split()
-    return roles.get(" ".join(words)) or (roles.get(words[-1], "") if len(words) > 1 else "")
-
-
-def _apposition_subject(sentence: str) -> str:
-    """The person a sentence starts with, in apposition: "Oliver Letwin, one of the men lampooned, affects
-    bewilderment at what he believes" (not "Of Hepburn, she said", nor a name inside a quote)."""
-    starts = _SUBJECT_START.match(sentence)
-    if not starts or _OPENS_QUOTE.match(sentence) or not sentence[starts.end():].startswith(","):
-        return ""
-    named = person_names(sentence)
-    if not named or starts.group(1).strip() != named[0] or named[0].split()[0] in _NOT_SUBJECT:
-        return ""
-    return named[0]
-
-
-_NOT_SUBJECT = _NOT_NAMES | words("not_subject")  # "Of Hepburn, she said": not her
-_SUBJECT_START = re.compile(rf"^\W*(?:(?:{'|'.join(sorted(_LEADING))})\s+)?(?:(?:{_TITLE})\.?\s+)?({_NAME})")
-_COLON_QUOTE = re.compile(r":\s*[“\"]")
-_ON_BEHALF = re.compile(rf"(?i)\b(?:{'|'.join(words('on_behalf'))})\b")
-_TITLED_NAME = re.compile(rf"\b(?:{_TITLE})\.? ([A-Z][\w'’-]+)")
-
-
-def _introduces_quote(sentence: str, full_names: Sequence[str]) -> list[str]:
-    """The one person named before a colon that opens a quote, with no verb of saying to find them by."""
-    colon = _COLON_QUOTE.search(sentence)
-    if not colon:
-        return []
-    before = _QUOTED.sub("", sentence[:colon.start()])
-    if _ON_BEHALF.search(before):
-        return []  # "Mr Blair's spokesman said:", "The club statement added:" - not the person named
-    known = [full for w in re.findall(r"\b[A-Z][\w'’-]+", before) if " " in (full := resolve(w, full_names))]
-    people = {resolve(n, full_names) for n in [*person_names(before), *_TITLED_NAME.findall(before), *known]}
-    people = {p for p in people if not any(p != q and p in q.split() for q in people)}  # 'Nattrass' in 'Mike Nattrass'
-    return list(people) if len(people) == 1 else []
 
 
 def _share_within_quotes(speakers: list[tuple[str, ...]], inside: Sequence[bool]) -> list[tuple[str, ...]]:
