@@ -35,7 +35,9 @@ def test_with_stored_vectors_the_answer_embeds_no_sentence(sample_assistant, emb
     answer = ExtractiveAnswerer(stored).sentences(QUESTION, passages, qvec)
     assert answer and stored.texts == []
     bare = [replace(p, sentence_vectors=None) for p in passages]  # an index from before: embedded while answering
-    assert ExtractiveAnswerer(live).sentences(QUESTION, bare, qvec) == answer
+    # stored rows are pooled in the chunk's context, so sentences embedded alone score a little differently: the best
+    # sentence is the same, the ones said beside it may not be
+    assert ExtractiveAnswerer(live).sentences(QUESTION, bare, qvec)[0] == answer[0]
     assert live.texts
 
 

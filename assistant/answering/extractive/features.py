@@ -16,9 +16,8 @@ from .candidates import Candidate
 Idf = Callable[[list[str]], Mapping[str, float]]
 
 # one column per signal a sentence is scored on
-FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "rank", "kind", "kind_missing", "near",
-            "counted", "names", "speaks", "speaks_quote", "other_speaker", "quote", "early", "length", "new_words",
-            "meaning_gap", "words_gap", "topic_words")
+FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "rank", "kind", "near", "counted", "names",
+            "speaks", "speaks_quote", "other_speaker", "quote", "early", "length", "new_words", "topic_words")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "best_context", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic", "top_topic",
@@ -62,20 +61,15 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
         given = bool(query.kind and query.kind.given.search(cand.text))
         speaks = any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
         lower = f"{cand.previous} {cand.text}".lower()
-        row[:-3] = (
+        row[:] = (
             float(sim), coverage(weights, stems), coverage(weights, content_stems(cand.previous)),
             passage_cover[cand.passage], passages[cand.passage].dense, 1 / (1 + cand.passage), given,
-            bool(query.kind) and not given,
             given and _near(query, cand.text, weights),
             given and bool(query.counted) and _near(query, cand.text, {stem(query.counted): 1.0}),
             sum(bool(re.search(rf"\b{re.escape(n)}\b", lower)) for n in names) / len(names) if names else 0.0,
             speaks, speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
-            len(stems - q_stems) / len(stems) if stems else 0.0)
-        row[-1] = coverage(topic, stems | content_stems(cand.previous))
-    if len(rows):  # how far each sentence is from the question's best on meaning and on words
-        rows[:, -3] = rows[:, 0].max() - rows[:, 0]
-        rows[:, -2] = rows[:, 1].max() - rows[:, 1]
+            len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)))
     return rows
 
 
@@ -111,8 +105,7 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
     return np.array([
         math.log(chance / (1 - chance)), feats[best, col("meaning")], feats[best, col("words")], feats[best, col("context")],
         feats[:, col("words")].max(), max(p.dense for p in passages), 1 - coverage(weights, seen),
-        _missing(names, text),
-        float(bool(query.years) and not any(y in text for y in query.years)),
+        _missing(names, text), float(bool(query.years) and not any(y in text for y in query.years)),
         float(bool(query.kind) and not feats[top, col("kind")].any()), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story), feats[:, col("topic_words")].max(),
         _missing(names, story_text),

@@ -1,0 +1,43 @@
+"""The fitting script's choices that are pure: the gates' operating point."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+_spec = importlib.util.spec_from_file_location("fit_extractive",
+                                               Path(__file__).resolve().parent.parent / "eval" / "fit_extractive.py")
+fit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fit)
+
+
+def test_the_gates_refuse_at_most_the_bound_of_answerable_questions():
+    rng = np.random.default_rng(0)
+    answerable = np.r_[np.ones(100, bool), np.zeros(40, bool)]
+    offtopic = np.r_[np.zeros(120, bool), np.ones(20, bool)]
+    topic, gate = rng.random(140), rng.random(140)
+    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic)
+    refused = (topic < topic_at) | (gate < answer_at)
+    assert refused[answerable].mean() <= fit.FALSE_REFUSALS
+
+
+def test_off_topic_and_near_topic_questions_count_by_their_rates_not_their_numbers():
+    # 100 answerable, 10 off-topic, 40 near-topic questions. The bound (5 answerable questions) buys one of two things:
+    # the topic gate refusing all 10 off-topic ones (5 answerable ones score as low), or the answer gate refusing 30
+    # near-topic ones (5 other answerable ones score as low). Counted one by one, the 30 would win; by rate, all of
+    # one kind (1.0) beats three quarters of the other (0.75), whatever the mix dev happens to hold.
+    answerable = np.r_[np.ones(100, bool), np.zeros(50, bool)]
+    offtopic = np.r_[np.zeros(140, bool), np.ones(10, bool)]
+    topic = np.r_[np.full(5, 0.05), np.full(95, 0.8), np.full(40, 0.8), np.full(10, 0.1)]
+    gate = np.r_[np.full(5, 0.8), np.full(5, 0.2), np.full(90, 0.8), np.full(30, 0.25), np.full(10, 0.8),
+                 np.full(10, 0.8)]
+    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic)
+    refused = (topic < topic_at) | (gate < answer_at)
+    assert refused[offtopic].all() and not refused[100:140].any()
+    assert refused[answerable].mean() <= fit.FALSE_REFUSALS
+
+
+def test_the_keep_ratio_is_the_strictest_within_one_standard_error_of_the_best():
+    # 400 labelled questions: one standard error of 0.76 is about 0.021
+    by_ratio = {(0.0, True): 0.76, (0.2, True): 0.75, (0.3, True): 0.74, (0.4, True): 0.70, (0.3, False): 0.6}
+    assert fit.sparest(by_ratio, 400) == (0.3, True)
+    assert fit.sparest(by_ratio, 100_000) == (0.0, True)  # with a tiny error, only the best
