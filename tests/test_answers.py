@@ -85,8 +85,7 @@ def test_a_two_part_question_is_answered_from_both_articles(sample_assistant):
 SAMPLE_QUESTIONS = [
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
-    pytest.param("How much did Norvale Water pay the hackers?", None,  # the story says nothing of a payment
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): the story's other figures pass the gate")),
+    ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     pytest.param("How many moons does the Greyhaven wind farm have?", None,
                  marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): it answers with the turbines' count")),
     ("Who won the Westmarch governor election?", None),  # the debate story previews the election

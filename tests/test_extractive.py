@@ -143,6 +143,16 @@ def test_the_answerer_refuses_a_question_the_passages_do_not_answer(answerer, em
         "The articles don't say")
 
 
+def test_words_of_someone_no_passage_names_are_not_answered(answerer, embedder):
+    question = "What did Anna Lindqvist say about the Tessfield factory closing?"
+    passages = _retrieved(embedder, question)
+    assert answerer.sentences(question, passages) == []
+    assert "no passage names Anna Lindqvist" in answerer.why
+    question = "What did Caro say about the Tessfield factory closing?"  # named in the story: read on
+    answerer.sentences(question, _retrieved(embedder, question))
+    assert "no passage names" not in answerer.why
+
+
 def test_each_part_of_a_two_part_question_is_answered_by_a_sentence_of_its_own(embedder):
     """A scorer that goes by the question's words alone ranks the first sentence best for both parts; the second
     part must then say its own best other sentence, not repeat the first part's (which left it unanswered)."""

@@ -3,6 +3,7 @@ say". Stages, each its own module: the question's `Query` (retrieve/query.py) ->
 fitted scorer and gate (scorer.py, model.json) -> selection and composition (select.py)."""
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -37,7 +38,11 @@ class Reading:
         self.chance = float(model.gate.probability(self.gate_row))
         self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
-        if not self.probs.any():
+        text = " ".join(c.text for c in cands).lower()
+        absent = [n for n in query.speakers if not re.search(rf"\b{re.escape(n.split()[-1].lower())}\b", text)]
+        if absent:  # someone's words are asked for, and no passage names them
+            self.why = f"no passage names {absent[0]}"
+        elif not self.probs.any():
             self.why = f"no sentence of the passages gives the {query.kind_name} it asks for beside its words"
         elif self.topic < model.topic_at:
             self.why = f"the articles are not about it (their likeness to it scores {self.topic:.2f}; an answer " \
