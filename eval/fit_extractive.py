@@ -47,7 +47,9 @@ from assistant.answering.extractive.candidates import candidates  # noqa: E402
 from assistant.answering.extractive.scorer import MODEL, Logistic  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
+from assistant.ingest.speakers import SPEAKER_RULES  # noqa: E402
 from assistant.retrieve.query import analyse  # noqa: E402
+from assistant.store.keyword import KEYWORD_VERSION  # noqa: E402
 
 SEED = 7
 FOLDS = 5
@@ -252,11 +254,13 @@ def main() -> int:
     qa = Assistant(index_dir=args.index, backend="extractive")
     questions = [q for f in args.questions for q in load_questions(f)]
     # the cache holds retrieval results and the parts' vectors: keyed by the questions and how they split, the index
-    # and what it holds (each article's indexing time: a re-embedded or re-parsed article changes it) and the fusion,
-    # so a change of any of them refits from scratch
+    # and what it holds (each article's indexing time: a re-embedded or re-parsed article changes it; the speaker
+    # rules it was attributed with, which change without re-indexing) and the fusion, so a change of any of them
+    # refits from scratch
     held = sorted((a.doc_id, a.indexed_at, a.chunks) for a in qa.articles())
     key = hashlib.sha256(json.dumps([[q.id, q.question, analyse(q.question).parts] for q in questions] +
-                                    [str(Path(args.index).resolve()), held, repr(qa.retriever.config)])
+                                    [str(Path(args.index).resolve()), held, SPEAKER_RULES, KEYWORD_VERSION,
+                                     repr(qa.retriever.config)])
                          .encode("utf-8")).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
     items = rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))
