@@ -12,6 +12,12 @@ def test_each_kind_is_asked_by_its_example_and_given_by_its_answer(kind):
     assert kind.given.search(kind.answer)
 
 
+def test_a_when_clause_before_the_question_is_not_what_is_asked():
+    assert kind_of("When the river flooded, what share of the shops reopened within a month?").name == "share"
+    assert kind_of("When the river flooded, which bridge closed first?") is None
+    assert kind_of("When will the bridge, which closed in May, reopen?").name == "date"
+
+
 @pytest.mark.parametrize("question", ["What did the mayor say about the budget?", "Tell me about the floods."])
 def test_a_question_that_asks_no_kind_has_none(question):
     assert kind_of(question) is None
