@@ -3,7 +3,6 @@ say". Stages, each its own module: the question's `Query` (retrieve/query.py) ->
 fitted scorer and gate (scorer.py, model.json) -> selection and composition (select.py)."""
 from __future__ import annotations
 
-import re
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -12,7 +11,7 @@ from ...retrieve.query import Query, analyse
 from ...types import Passage
 from ..citations import NOT_FOUND, NOT_SAID
 from .candidates import Candidate, candidates
-from .features import FEATURES, Idf, gate_features, sentence_features, term_weights
+from .features import FEATURES, Idf, gate_features, mentions, sentence_features, term_weights
 from .scorer import Model, load
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors, with_meaning
@@ -39,7 +38,7 @@ class Reading:
         self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
         text = " ".join(c.text for c in cands).lower()
-        absent = [n for n in query.speakers if not re.search(rf"\b{re.escape(n.split()[-1].lower())}\b", text)]
+        absent = [n for n in query.speakers if not mentions(n.split()[-1], text)]
         if absent:  # someone's words are asked for, and no passage names them
             self.why = f"no passage names {absent[0]}"
         elif not self.probs.any():

@@ -66,7 +66,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
             passage_cover[cand.passage], passages[cand.passage].dense, 1 / (1 + cand.passage), given,
             given and _near(query, cand.text, weights),
             given and bool(query.counted) and _near(query, cand.text, {stem(query.counted): 1.0}),
-            sum(bool(re.search(rf"\b{re.escape(n)}\b", lower)) for n in names) / len(names) if names else 0.0,
+            sum(mentions(n, lower) for n in names) / len(names) if names else 0.0,
             speaks, speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
             len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)))
@@ -114,4 +114,9 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
 
 def _missing(names: Sequence[str], text: str) -> float:
     """The share of `names` that `text` (lower-cased) does not mention: 0 when there are none."""
-    return sum(not re.search(rf"\b{re.escape(n.lower())}\b", text) for n in names) / len(names) if names else 0.0
+    return sum(not mentions(n, text) for n in names) / len(names) if names else 0.0
+
+
+def mentions(name: str, text: str) -> bool:
+    """Whether `text` (lower-cased) has `name` as whole words."""
+    return bool(re.search(rf"\b{re.escape(name.lower())}\b", text))
