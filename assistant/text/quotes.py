@@ -13,17 +13,15 @@ _TITLE = "|".join(sorted(words("titles"), key=len, reverse=True))
 _TITLES = re.compile(rf"^(?:{_TITLE})\.?\s+")
 _NOT_NAMES = words("not_names")
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
-_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey|the \d+-year-old)(?:,([^,\"“”]{{2,140}}),)?,?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
+_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,(?:[^,\"“”]{{2,140}}),)?,?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
 _AFTER_VERB = re.compile(r"\b(?i:" + "|".join(re.escape(v) for v in speech_forms("inverted")) + r")\s+"
                          r"([^,.;:!?()“”\"]{1,120})")
 _NAME_RE = re.compile(_NAME)
 # a place or an employer, not who speaks ("... in Bristol said", "an analyst at Nomura told"); "a spokesman for
 # Royal Mail said" is Royal Mail speaking
-_PREPOSITION_BEFORE = re.compile(rf"(?:\b({_NAME})\s+(?=(?:of|from|at)\s))?\b(?:in|at|of|from|on)\s+(?:the\s+)?$")
-# "Dr Erel Avineri, of the Centre for Transport ... in Bristol said:", "Anais Faraj, an analyst at Nomura told"
-_SUBJECT_WITH_PLACE = re.compile(rf"^\W*({_NAME}),\s+[a-z][^,\"“”]{{2,160}}?\s(?:{_VERBS})\b")
+_PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|of|from|on)\s+(?:the\s+)?$")
 _LEADING = words("leading")
-_CLAUSE_WORDS, _SOURCE_WORDS, _ORG_WORDS = words("clause"), words("source"), words("organisation")
+_CLAUSE_WORDS, _SOURCE_WORDS = words("clause"), words("source")
 _FOLLOWS_NAME = re.compile(r"\s*$|\s+(?:of|from|who|at|in|on|as|and|for|with|told|yesterday|today|last|this)\b")
 
 
@@ -49,9 +47,7 @@ def clean_name(raw: str) -> str:
 
 
 _OPENS_QUOTE = re.compile(r"^\s*[“\"‘]")
-_TITLED = re.compile(rf"\b(?:{_TITLE})\.? [A-Z]")  # someone else named
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’(?!\w)")
-_VERB_RE = re.compile(rf"\b(?:{_VERBS})\b")
 
 
 def has_quote(sentence: str) -> bool:
@@ -64,28 +60,16 @@ def attributed(sentence: str) -> list[str]:
     """Speaker mentions in one sentence as written: full names, surnames or a pronoun ('he', 'she')."""
     found: list[str] = []
     sentence = _QUOTED.sub(lambda m: "“…”", sentence)  # names inside a quote are not its speaker
-    mentions = []
-    for m in _BEFORE_VERB.finditer(sentence):
-        place = _PREPOSITION_BEFORE.search(sentence[:m.start()])
-        if place is None:
-            mentions.append((m.group(1), m.group(2)))
-        elif place.group(1) and (_TITLES.match(place.group(1)) or " " in place.group(1).strip()) and \
-                not _ORG_WORDS & set(place.group(1).split()):
-            mentions.append((place.group(1), None))  # "President Musharraf of Pakistan said" (not "the Bank of")
-    mentions += [(m.group(1), None) for m in _SUBJECT_WITH_PLACE.finditer(sentence)
-                 if " " in m.group(1).strip() and m.group(1).split()[0] not in _LEADING]  # "Separately, ..." is not
-    mentions += [(name, None) for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
-    for raw, apposition in mentions:
+    mentions = [m.group(1) for m in _BEFORE_VERB.finditer(sentence)
+                if not _PREPOSITION_BEFORE.search(sentence[:m.start()])]
+    mentions += [name for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
+    for raw in mentions:
         name = clean_name(raw)
         while name.split(" ", 1)[0] in _LEADING and " " in name:
             name = name.split(" ", 1)[1]  # "But Houllier told ..."
-        if apposition and _NAME_RE.fullmatch(apposition.strip()):
-            name = clean_name(apposition)  # "The BBC's man in Jakarta, Rachel Harvey, told ..."
         word = name.split()[0] if name else ""
         if not name or word in _NOT_NAMES and name.lower() not in _PRONOUNS:
             continue
-        if re.fullmatch(r"the \d+-year-old", name):
-            name = "he"  # the person last named (a pronoun's gender does not matter here)
         if name.lower() in _PRONOUNS:
             name = name.lower()
         if name not in found:
@@ -136,10 +120,6 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
                 resolve(mention, full_names)
             if name and name not in speakers:
                 speakers.append(name)
-        unquoted = _QUOTED.sub("", sentence)
-        if not speakers and last_speaker and has_quote(sentence) and _VERB_RE.search(sentence) and \
-                not _TITLED.search(unquoted) and not _BEFORE_VERB.search(unquoted):
-            speakers.append(last_speaker)  # "..., the 80-year-old founder was quoted as saying."
         previous = out[-1] if out else ()
         if not speakers and previous and _OPENS_QUOTE.match(sentence):
             speakers.extend(previous)  # the quote goes on in the next sentence
