@@ -40,3 +40,13 @@ def test_analyse_gathers_kind_names_years_and_topic_words():
     assert {"Norvale", "Water", "Tessfield"} <= set(q.names)
     assert "plant" in q.terms and "how" not in q.terms and "much" not in q.terms
     assert analyse("How many buses will Halbrook buy, and who will build them?").kind is None  # each part has its own
+
+
+def test_a_second_question_may_open_with_a_preposition():
+    assert split("Since when has Halbrook run buses, and by how much did fares rise?") == \
+        ["Since when has Halbrook run buses?", "By how much did fares rise?"]
+
+
+def test_a_pronoun_carries_every_person_the_first_part_names():
+    parts = split("How often had Ines Caro beaten Tom Reyes before the final, and who beat her in the semi-final?")
+    assert parts[1] == "Who beat her in the semi-final (Ines Caro, Tom Reyes)?"

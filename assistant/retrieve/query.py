@@ -9,9 +9,9 @@ from ..text.quotes import person_names
 from ..text.tables import Kind, kind_of, speech_verbs
 from ..text.words import content_words_in_order
 
-# a second question joined to the first: "..., and how many ...", "... and who beat him?"
-_JOINED = re.compile(r",?\s+and\s+(?=(?:what|how|who|whom|whose|which|when|where|why|did|does|is|was|were|has|"
-                     r"had)\b)", re.I)
+# a second question joined to the first: "..., and how many ...", "... and who beat him?", "..., and by how much ..."
+_JOINED = re.compile(r",?\s+and\s+(?=(?:(?:by|in|on|at|for|from|to|with|of|since|until)\s+)?(?:what|how|who|whom|whose|"
+                     r"which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
 _PRONOUN = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
@@ -64,12 +64,12 @@ def asked_speakers(question: str) -> list[str]:
 
 def split(question: str) -> list[str]:
     """'What did X say about A, and how did he react to B?' -> two questions; a later part that points back with a
-    pronoun carries the names of the first ('how did he react to B (X)?'), unless the part names someone before
+    pronoun carries the people the first names ('how did he react to B (X)?'), unless the part names someone before
     its pronoun, whom the pronoun then stands for ('what did Munich Re put its exposure at?')."""
     parts = [p.strip(" ,;") for p in _JOINED.split(question) if p.strip(" ,;")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [question]
-    names = (asked_speakers(parts[0]) or person_names(parts[0]) or _names(parts[0]))[:1]  # its subject
+    names = asked_speakers(parts[0]) or person_names(parts[0]) or _names(parts[0])[:1]  # whom a pronoun may mean
     out = [parts[0] if parts[0].endswith("?") else parts[0] + "?"]
     for part in parts[1:]:
         part = part[0].upper() + part[1:].rstrip("?")
