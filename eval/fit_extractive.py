@@ -185,7 +185,7 @@ def strict(it: dict, probs: np.ndarray, kinds: dict[str, str]) -> np.ndarray:
 
 def picked(it: dict, probs: np.ndarray, ratio: float, one_story: bool = True) -> list[int]:
     d = it["d"]
-    return select.choose(d["cands"], probs, d["vectors"], ratio, 80, 3, bool(it["query"].speakers), one_story)
+    return select.choose(d["cands"], probs, ratio, 80, 3, bool(it["query"].speakers), one_story)
 
 
 def sparest(by_ratio: dict[tuple[float, bool], float], n: int) -> tuple[float, bool]:

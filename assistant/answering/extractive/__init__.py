@@ -98,7 +98,7 @@ class ExtractiveAnswerer:
             probs = r.probs.copy()
             probs[picked] = 0  # each part answered by sentences of its own, not those an earlier part chose
             if r.answers and probs.any():
-                picked += choose(cands, probs, vectors, self.model.keep_ratio, int(MAX_WORDS * share),
+                picked += choose(cands, probs, self.model.keep_ratio, int(MAX_WORDS * share),
                                  MAX_SENTENCES if len(parts) == 1 else 2, bool(r.query.speakers), self.model.one_story)
         self.why = " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
         if not picked:

@@ -10,26 +10,26 @@ from ...text.quotes import leaves_quote_open
 from ..citations import defuse_markers
 from .candidates import Candidate
 
-SAME = 0.9  # cosine from which two sentences say the same thing (a story re-published, a quote repeated)
 _POINTS_BACK = re.compile(r"^\W*(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b")
 
 
-def choose(cands: Sequence[Candidate], probs: np.ndarray, vectors: np.ndarray, keep_ratio: float, max_words: int,
-           max_sentences: int, quotes: bool = False, one_story: bool = True) -> list[int]:
-    """The best sentence, then others nearly as likely that say something new (from the same story when
-    `one_story`), within the budget; then what the best one needs to be read: the sentence it points back to
+def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max_words: int, max_sentences: int,
+           quotes: bool = False, one_story: bool = True) -> list[int]:
+    """The best sentence, then others nearly as likely (from the same story when `one_story`; not the same words
+    again, as a re-published story or a repeated quote has them), within the budget; then what the best one needs to be read: the sentence it points back to
     ("They ...") and, when someone's words are asked (`quotes`), the rest of a quote it leaves open."""
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     best = order[0]
-    picked, words = [best], cands[best].words
+    picked, words, said = [best], cands[best].words, {_plain(cands[best].text)}
     for i in order[1:]:
         if len(picked) >= max_sentences or probs[i] < keep_ratio * probs[best]:
             break
         if one_story and cands[i].run != cands[best].run:
             continue
-        if words + cands[i].words <= max_words and all(float(vectors[i] @ vectors[j]) < SAME for j in picked):
+        if words + cands[i].words <= max_words and _plain(cands[i].text) not in said:
             picked.append(i)
             words += cands[i].words
+            said.add(_plain(cands[i].text))
     where = {(c.run, c.order): i for i, c in enumerate(cands)}
     before = where.get((cands[best].run, cands[best].order - 1))
     if _POINTS_BACK.match(cands[best].text) and before is not None and before not in picked and \
@@ -41,6 +41,10 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, vectors: np.ndarray, k
             words + cands[after].words <= max_words:
         picked.append(after)
     return picked
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def reading_order(cands: Sequence[Candidate], picked: Sequence[int]) -> list[int]:
