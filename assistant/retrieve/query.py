@@ -14,6 +14,7 @@ _JOINED = re.compile(r",?\s+and\s+(?=(?:(?:by|in|on|at|for|from|to|with|of|since
                      r"which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
 _PRONOUN = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its)\b", re.I)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*")  # 'Norvale Water', 'Bank of England'
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+(?:(?:of\s+)?(?:the|his|her|its|their)\s+)?([a-z][\w'’-]+)", re.I)
 # the words of asking, not of the topic ("what did ... say", "how many")
@@ -29,7 +30,7 @@ class Query:
     parts: tuple[str, ...]
     kind: Kind | None  # the kind of answer wanted (see text/tables.toml), for a one-part question
     speakers: tuple[str, ...]  # whose words it asks for: "what did Lei Jun say" -> ("Lei Jun",)
-    names: tuple[str, ...]  # capitalised words it names, beyond its first word
+    names: tuple[str, ...]  # the names it gives, beyond its first word
     years: tuple[str, ...]
     terms: tuple[str, ...]  # its topic words, lower-case, in order
     counted: str = ""  # what "how many" counts: 'moons' in "how many moons does it have"
@@ -81,12 +82,17 @@ def split(question: str) -> list[str]:
 
 def _points_back(part: str) -> bool:
     """A pronoun comes before any name the part gives itself (its first word, capitalised anyway, is not a name)."""
-    pronoun, names = _PRONOUN.search(part), set(_names(part))
-    own = next((m for m in _CAPITALISED.finditer(part, part.find(" ") + 1) if m.group() in names), None)
-    return bool(pronoun) and (own is None or pronoun.start() < own.start())
+    pronoun, rest = _PRONOUN.search(part), part.find(" ") + 1
+    own = min((part.find(n, rest) for n in _names(part)), default=-1)
+    return bool(pronoun) and (own < 0 or pronoun.start() < own)
 
 
 def _names(question: str) -> list[str]:
-    """Capitalised words after the first: 'How many staff does Siemens employ in Bocholt?' -> Siemens, Bocholt."""
-    return [w for w in dict.fromkeys(_CAPITALISED.findall(question.split(" ", 1)[-1]))
-            if w.lower() not in _ASKING and w not in {"I", "The", "A", "An"}]
+    """The names after the first word, as written, a run of capitalised words each: 'How much did Norvale Water pay
+    the contractors in Bocholt?' -> Norvale Water, Bocholt."""
+    out = []
+    for m in _NAME_RUN.finditer(question.split(" ", 1)[-1]):
+        words = [w for w in m.group().split() if w.lower() not in _ASKING and w not in {"I", "The", "A", "An"}]
+        if words:
+            out.append(re.sub(r"['’]s$", "", " ".join(words)))
+    return list(dict.fromkeys(out))
