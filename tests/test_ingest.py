@@ -46,7 +46,7 @@ def test_edit_replaces_chunks_and_delete_removes_article(embedder, tmp_path):
     assert (report.updated, report.added, report.removed) == (1, 0, 0)
     assert qa.store.counts()[0] == n_articles
     assert qa.store.counts()[1] == _count_vectors(qa)  # no orphans, no duplicates
-    assert "zebra" in qa.ask("What will happen to the zebra mascot?").text
+    assert any("zebra" in p.text for p in qa.retrieve("What will happen to the zebra mascot?", top_k=3))
 
     target.unlink()
     report = qa.ingest([folder])
