@@ -2,24 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from ...text.sentences import split_sentences
 from ...types import Passage
+from .candidates import Candidate
 
 
-class Sentence(Protocol):
-    passage: int  # index into the passages
-    position: int  # index into split_sentences(passages[passage].text)
-    text: str
-
-    @property
-    def words(self) -> int: ...
-
-
-def candidate_vectors(cands: Sequence[Sentence], passages: Sequence[Passage],
+def candidate_vectors(cands: Sequence[Candidate], passages: Sequence[Passage],
                       embed: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
     """A unit vector per candidate, in order. A passage's stored rows are used only when they line up with the
     sentences of its text (a trimmed or edited passage has other sentences); the rest are embedded in one batch."""
@@ -39,7 +31,7 @@ def candidate_vectors(cands: Sequence[Sentence], passages: Sequence[Passage],
     return np.stack(rows).astype(np.float32, copy=False) if rows else np.zeros((0, 0), dtype=np.float32)
 
 
-def with_meaning(passages: Sequence[Passage], cands: Sequence[Sentence], vectors: np.ndarray,
+def with_meaning(passages: Sequence[Passage], cands: Sequence[Candidate], vectors: np.ndarray,
                  question: np.ndarray) -> list[Passage]:
     """Passages that keyword search alone found (an index read without its vector store) carry no dense score: each
     gets the cosine to the question of its sentences' mean vector, weighted by their words, which is close to its
