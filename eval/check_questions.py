@@ -166,7 +166,7 @@ def main(argv: list[str]) -> int:
                 if qid in seen_ids:
                     problems.append(f"{where}: id already used at {seen_ids[qid]}")
                 seen_ids[qid] = f"{name}:{lineno}"
-                if not re.fullmatch(rf"{prefix}-\d{{3}}", qid):
+                if not re.fullmatch(rf"{prefix}-\d{{3,}}", qid):
                     problems.append(f"{where}: id should look like {ID_PREFIXES[name][0]}-001")
             problems += check_row(row, where, shared, headlines, cache)
             if isinstance(row, dict):
