@@ -83,7 +83,7 @@ def split(question: str) -> list[str]:
 def _points_back(part: str) -> bool:
     """A pronoun comes before any name the part gives itself (its first word, capitalised anyway, is not a name)."""
     pronoun, rest = _PRONOUN.search(part), part.find(" ") + 1
-    own = min((part.find(n, rest) for n in _names(part)), default=-1)
+    own = min((i for n in _names(part) if (i := part.find(n, rest)) >= 0), default=-1)
     return bool(pronoun) and (own < 0 or pronoun.start() < own)
 
 

@@ -13,7 +13,8 @@ _TITLE = "|".join(sorted(words("titles"), key=len, reverse=True))
 _TITLES = re.compile(rf"^(?:{_TITLE})\.?\s+")
 _NOT_NAMES = words("not_names")
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
-_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,(?:[^,\"“”]{{2,140}}),)?,?\s+(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
+_BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,(?:[^,\"“”]{{2,140}}),)?,?\s+"
+                          rf"(?:(?:has|had|also|then|later|further|once|previously|\w+ly)\s+){{0,2}}(?:{_VERBS})\b")
 _AFTER_VERB = re.compile(r"\b(?i:" + "|".join(re.escape(v) for v in speech_forms("inverted")) + r")\s+"
                          r"([^,.;:!?()“”\"]{1,120})")
 _NAME_RE = re.compile(_NAME)

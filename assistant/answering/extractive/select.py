@@ -16,8 +16,9 @@ _POINTS_BACK = re.compile(r"^\W*(?:He|She|They|It|This|These|Those|His|Her|Their
 def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max_words: int, max_sentences: int,
            quotes: bool = False, one_story: bool = True) -> list[int]:
     """The best sentence, then others nearly as likely (from the same story when `one_story`; not the same words
-    again, as a re-published story or a repeated quote has them), within the budget; then what the best one needs to be read: the sentence it points back to
-    ("They ...") and, when someone's words are asked (`quotes`), the rest of a quote it leaves open."""
+    again, as a re-published story or a repeated quote has them), within the budget; then what the best one needs
+    to be read: the sentence it points back to ("They ...") and, when someone's words are asked (`quotes`), the rest
+    of a quote it leaves open."""
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     best = order[0]
     picked, words, said = [best], cands[best].words, {_plain(cands[best].text)}
