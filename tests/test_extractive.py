@@ -168,9 +168,10 @@ def test_words_of_someone_no_passage_names_are_not_answered(answerer, embedder):
     assert "no passage names" not in answerer.why
 
 
-def test_each_part_of_a_two_part_question_is_answered_by_a_sentence_of_its_own(embedder):
-    """A scorer that goes by the question's words alone ranks the first sentence best for both parts; the second
-    part must then say its own best other sentence, not repeat the first part's (which left it unanswered)."""
+def test_a_sentence_that_answers_two_parts_is_said_once(embedder):
+    """A scorer that goes by the question's words alone ranks the first sentence best for both parts: it is said
+    once, and the second part does not reach for a sentence it ranks lower, here another story's (out of fold on
+    dev's two-part questions, as many answers right and fewer citing other stories than when it did)."""
     from assistant.answering.extractive.features import GATE_FEATURES
     from assistant.answering.extractive.scorer import Model
 
@@ -182,8 +183,9 @@ def test_each_part_of_a_two_part_question_is_answered_by_a_sentence_of_its_own(e
                        topic_gate=logistic(GATE_FEATURES, {}), topic_at=0.0, keep_ratio=1.01, one_story=True,
                        strict_kinds={})
     text = "Verrow will close the Tessfield glass factory in March. The owner blamed energy costs."
-    passages = [_passage(text, title="Tessfield")]
+    passages = [_passage(text, title="Tessfield"),
+                _passage("The harbour of Brenmouth reopened after repairs.", doc="b", title="Harbour")]
     question = ("When will Verrow close the Tessfield glass factory, and why will Verrow close the Tessfield glass "
                 "factory?")
-    answer = " ".join(ExtractiveAnswerer(embedder.embed, model=words_only).sentences(question, passages))
-    assert "in March" in answer and "energy costs" in answer
+    answer = ExtractiveAnswerer(embedder.embed, model=words_only).sentences(question, passages)
+    assert answer == ["Verrow will close the Tessfield glass factory in March [1]."]

@@ -94,12 +94,11 @@ class ExtractiveAnswerer:
         readings = read(query, cands, vectors, part_vectors, passages, self.idf, self.model)
         share = 1.0 if len(parts) == 1 else 1.25 / len(parts)
         picked: list[int] = []
-        for r in readings:
-            probs = r.probs.copy()
-            probs[picked] = 0  # each part answered by sentences of its own, not those an earlier part chose
-            if r.answers and probs.any():
-                picked += choose(cands, probs, self.model.keep_ratio, int(MAX_WORDS * share),
-                                 MAX_SENTENCES if len(parts) == 1 else 2, bool(r.query.speakers), self.model.one_story)
+        for r in readings:  # a sentence that answers two parts is said once
+            if r.answers:
+                picked += [i for i in choose(cands, r.probs, self.model.keep_ratio, int(MAX_WORDS * share),
+                                             MAX_SENTENCES if len(parts) == 1 else 2, bool(r.query.speakers),
+                                             self.model.one_story) if i not in picked]
         self.why = " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
         if not picked:
             return []
