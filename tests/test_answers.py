@@ -92,8 +92,7 @@ SAMPLE_QUESTIONS = [
     ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
-    pytest.param("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): the topic gate scores it 0.71 against 0.67 and it answers with the farm's dates")),
+    ("When did Jeff Bezos visit the Greyhaven wind farm site?", None),
     pytest.param("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
                  marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): the gate refuses it")),
 ]
