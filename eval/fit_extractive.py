@@ -42,7 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import Assistant  # noqa: E402
-from assistant.answering.extractive import features as F, part_queries, select  # noqa: E402
+from assistant.answering.extractive import MAX_SENTENCES, MAX_WORDS, features as F, part_queries, select  # noqa: E402
 from assistant.answering.extractive.candidates import candidates  # noqa: E402
 from assistant.answering.extractive.scorer import MODEL, Logistic  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
@@ -185,7 +185,7 @@ def strict(it: dict, probs: np.ndarray, kinds: dict[str, str]) -> np.ndarray:
 
 def picked(it: dict, probs: np.ndarray, ratio: float, one_story: bool = True) -> list[int]:
     d = it["d"]
-    return select.choose(d["cands"], probs, ratio, 80, 3, bool(it["query"].speakers), one_story)
+    return select.choose(d["cands"], probs, ratio, MAX_WORDS, MAX_SENTENCES, bool(it["query"].speakers), one_story)
 
 
 def sparest(by_ratio: dict[tuple[float, bool], float], n: int) -> tuple[float, bool]:
@@ -224,7 +224,8 @@ def gate_out_of_fold(items: list[dict], G: np.ndarray, target: np.ndarray, train
     return out
 
 
-def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray, offtopic: np.ndarray) -> tuple[float, float]:
+def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray,
+               offtopic: np.ndarray) -> tuple[float, float]:
     """The two gates' operating point: refuse as many unanswerable questions as possible while refusing at most
     FALSE_REFUSALS of the answerable ones, out of fold (the bound issue 18 sets). Off-topic and near-topic questions
     count alike (the mean of their two refusal rates): the point does not depend on how many of each dev holds, and

@@ -27,10 +27,11 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
             break
         if one_story and cands[i].run != cands[best].run:
             continue
-        if words + cands[i].words <= max_words and _plain(cands[i].text) not in said:
+        plain = _plain(cands[i].text)
+        if words + cands[i].words <= max_words and plain not in said:
             picked.append(i)
             words += cands[i].words
-            said.add(_plain(cands[i].text))
+            said.add(plain)
     where = {(c.run, c.order): i for i, c in enumerate(cands)}
     before = where.get((cands[best].run, cands[best].order - 1))
     if _POINTS_BACK.match(cands[best].text) and before is not None and before not in picked and \
