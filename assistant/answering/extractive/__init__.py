@@ -16,9 +16,15 @@ from .scorer import Model, load
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors, with_meaning
 
-__all__ = ["ExtractiveAnswerer", "Reading", "part_queries", "read"]
+__all__ = ["ExtractiveAnswerer", "Reading", "budget", "part_queries", "read"]
 MAX_WORDS = 80  # an answer says at most this many words ...
 MAX_SENTENCES = 3  # ... in this many sentences; a question of several parts shares them
+
+
+def budget(parts: int) -> tuple[int, int]:
+    """The words and sentences one part of a question of `parts` parts may use: all of them for one part; for more,
+    a share each (a little over an even one, as one part often needs fewer) and two sentences."""
+    return (MAX_WORDS, MAX_SENTENCES) if parts == 1 else (int(MAX_WORDS * 1.25 / parts), 2)
 
 
 class Reading:
@@ -92,13 +98,11 @@ class ExtractiveAnswerer:
         part_vectors = self.embed(list(parts)) if len(parts) > 1 else \
             np.asarray([query_vector if query_vector is not None else self.embed([question])[0]])
         readings = read(query, cands, vectors, part_vectors, passages, self.idf, self.model)
-        share = 1.0 if len(parts) == 1 else 1.25 / len(parts)
         picked: list[int] = []
         for r in readings:  # a sentence that answers two parts is said once
             if r.answers:
-                picked += [i for i in choose(cands, r.probs, self.model.keep_ratio, int(MAX_WORDS * share),
-                                             MAX_SENTENCES if len(parts) == 1 else 2, bool(r.query.speakers),
-                                             self.model.one_story) if i not in picked]
+                picked += [i for i in choose(cands, r.probs, self.model.keep_ratio, *budget(len(parts)),
+                                             bool(r.query.speakers), self.model.one_story) if i not in picked]
         self.why = " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
         if not picked:
             return []
