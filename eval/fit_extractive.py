@@ -42,7 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import Assistant  # noqa: E402
-from assistant.answering.extractive import budget, features as F, part_queries, select  # noqa: E402
+from assistant.answering.extractive import MAX_SENTENCES, MAX_WORDS, features as F, part_queries, select  # noqa: E402
 from assistant.answering.extractive.candidates import candidates  # noqa: E402
 from assistant.answering.extractive.scorer import MODEL, Logistic  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
@@ -92,7 +92,7 @@ def rows(data: list[dict], idf) -> list[dict]:
             X = F.sentence_features(query, cands, d["vectors"] @ vec, weights, d["passages"])
             y = np.array([int(q.answerable and d["gold"][c.passage] and
                               any(k.lower() in c.text.lower() for k in q.answer_keywords)) for c in cands])
-            out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable, parts=len(queries),
+            out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable,
                             labelled=q.answerable and len(queries) == 1,
                             offtopic=q.type == "offtopic", X=X, y=y,
                             query=query, weights=weights, d=d, keywords=q.answer_keywords))
@@ -185,7 +185,7 @@ def strict(it: dict, probs: np.ndarray, kinds: dict[str, str]) -> np.ndarray:
 
 def picked(it: dict, probs: np.ndarray, ratio: float, one_story: bool = True) -> list[int]:
     d = it["d"]
-    return select.choose(d["cands"], probs, ratio, *budget(it["parts"]), bool(it["query"].speakers), one_story)
+    return select.choose(d["cands"], probs, ratio, MAX_WORDS, MAX_SENTENCES, bool(it["query"].speakers), one_story)
 
 
 def sparest(by_ratio: dict[tuple[float, bool], float], n: int) -> tuple[float, bool]:

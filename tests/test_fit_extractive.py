@@ -42,15 +42,3 @@ def test_the_keep_ratio_is_the_strictest_within_one_standard_error_of_the_best()
     assert fit.sparest(by_ratio, 400) == (0.3, True)
     assert fit.sparest(by_ratio, 100_000) == (0.0, True)  # with a tiny error, only the best
 
-
-def test_the_fit_picks_sentences_within_the_budget_the_answerer_gives_a_part():
-    # a two-part question's part may say two sentences of at most 50 words; the fit must judge keep ratios on that
-    from assistant.answering.extractive import budget
-    from assistant.answering.extractive.candidates import Candidate
-    from assistant.retrieve.query import analyse
-
-    cands = [Candidate(0, n, f"Sentence {n} says {n} things about the plant.", (), order=n) for n in range(4)]
-    item = dict(d=dict(cands=cands), query=analyse("How many staff does the plant have?"), parts=2)
-    assert budget(1) == (80, 3) and budget(2) == (50, 2)
-    assert fit.picked(item, np.array([0.9, 0.8, 0.7, 0.6]), 0.1) == [0, 1]
-    assert fit.picked({**item, "parts": 1}, np.array([0.9, 0.8, 0.7, 0.6]), 0.1) == [0, 1, 2]

@@ -16,15 +16,10 @@ from .scorer import Model, load
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors, with_meaning
 
-__all__ = ["ExtractiveAnswerer", "Reading", "budget", "part_queries", "read"]
-MAX_WORDS = 80  # an answer says at most this many words ...
-MAX_SENTENCES = 3  # ... in this many sentences; a question of several parts shares them
-
-
-def budget(parts: int) -> tuple[int, int]:
-    """The words and sentences one part of a question of `parts` parts may use: all of them for one part; for more,
-    a share each (a little over an even one, as one part often needs fewer) and two sentences."""
-    return (MAX_WORDS, MAX_SENTENCES) if parts == 1 else (int(MAX_WORDS * 1.25 / parts), 2)
+__all__ = ["ExtractiveAnswerer", "Reading", "part_queries", "read"]
+# each part of a question is answered in at most this many words ...
+MAX_WORDS = 80
+MAX_SENTENCES = 3  # ... and sentences: a question of two parts asks two questions
 
 
 class Reading:
@@ -101,7 +96,7 @@ class ExtractiveAnswerer:
         picked: list[int] = []
         for r in readings:  # a sentence that answers two parts is said once
             if r.answers:
-                picked += [i for i in choose(cands, r.probs, self.model.keep_ratio, *budget(len(parts)),
+                picked += [i for i in choose(cands, r.probs, self.model.keep_ratio, MAX_WORDS, MAX_SENTENCES,
                                              bool(r.query.speakers), self.model.one_story) if i not in picked]
         self.why = " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
         if not picked:
