@@ -41,4 +41,3 @@ def test_the_keep_ratio_is_the_strictest_within_one_standard_error_of_the_best()
     by_ratio = {(0.0, True): 0.76, (0.2, True): 0.75, (0.3, True): 0.74, (0.4, True): 0.70, (0.3, False): 0.6}
     assert fit.sparest(by_ratio, 400) == (0.3, True)
     assert fit.sparest(by_ratio, 100_000) == (0.0, True)  # with a tiny error, only the best
-
