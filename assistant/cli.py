@@ -8,7 +8,10 @@ import os
 import re
 import sys
 import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .types import Passage
 
 # Control characters (escape sequences, newlines, carriage returns, C1 codes) and the bidirectional overrides that
 # can make text display as something else: article headlines, file names and feed titles are not trusted.
@@ -207,9 +210,17 @@ def cmd_ask(args) -> int:
             print(f"    “{printable(_shorten(quote, 300))}”")
     elif result.abstained and result.passages:
         print("\nRelated, but not an answer:")
-        for p in result.passages[:3]:
+        for p in related_articles(result.passages):
             print(printable(f"  - {p.title} ({p.source})"))
     return 0
+
+
+def related_articles(passages: Sequence[Passage], n: int = 3) -> list[Passage]:
+    """The first passage of each of the first `n` articles among `passages`: an article is listed once."""
+    first: dict[str, Passage] = {}
+    for p in passages:
+        first.setdefault(p.doc_id, p)
+    return list(first.values())[:n]
 
 
 def cmd_retrieve(args) -> int:

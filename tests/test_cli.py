@@ -118,3 +118,16 @@ def test_output_into_a_closed_pipe_ends_quietly(fresh_copy, command):
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (141, "")
+
+
+def test_a_refusal_lists_each_related_article_once():
+    from assistant.cli import related_articles
+    from assistant.types import Passage
+
+    def passage(doc, start):
+        return Passage(doc_id=doc, title=f"Story {doc}", source=f"{doc}.txt", text="Some words.", score=1.0,
+                       start=start, end=start + 11)
+
+    passages = [passage("a", 0), passage("a", 40), passage("b", 0), passage("a", 80), passage("c", 0),
+                passage("d", 0)]
+    assert [(p.doc_id, p.start) for p in related_articles(passages)] == [("a", 0), ("b", 0), ("c", 0)]
