@@ -7,7 +7,8 @@ Usage:
 
 SHARED_DIR is the folder that holds ``corpora/bbc/...`` and ``seeds/...``; it
 defaults to ``../shared`` next to the repository. Gold paths are suffixes:
-``bbc/...`` resolves under SHARED_DIR/corpora, ``seeds/...`` under SHARED_DIR.
+``bbc/...`` resolves under SHARED_DIR/corpora, ``seeds/...`` under SHARED_DIR,
+``fictional/...`` under eval/ (news about invented names, written for the project).
 
 Every problem found is printed and the exit status is 1; a clean run prints the
 question counts per type and exits 0. Standard library only, so it runs without
@@ -25,7 +26,8 @@ from pathlib import Path
 EVAL_DIR = Path(__file__).resolve().parent
 REPO_DIR = EVAL_DIR.parent
 QUESTION_FILES = ("dev.jsonl", "unseen.jsonl")
-ID_PREFIXES = {"dev.jsonl": ("dev", "heldout", "unans", "extra"), "unseen.jsonl": ("unseen",)}  # heldout-, unans-, extra-NNN: added to dev
+# heldout-, unans-, extra-NNN, fict-aNNN: added to dev
+ID_PREFIXES = {"dev.jsonl": ("dev", "heldout", "unans", "extra", "fict"), "unseen.jsonl": ("unseen",)}
 FIELDS = ("id", "question", "type", "gold_docs", "answer_keywords")
 TYPES = ("factoid", "paraphrase", "quote", "multi", "null", "offtopic")  # offtopic: unanswerable, far from the corpus
 MAX_KEYWORDS = 3
@@ -37,6 +39,8 @@ def resolve(shared: Path, gold: str) -> Path | None:
         return shared / "corpora" / gold
     if gold.startswith("seeds/"):
         return shared / gold
+    if gold.startswith("fictional/"):
+        return EVAL_DIR / gold
     return None
 
 
@@ -96,7 +100,7 @@ def check_row(row: object, where: str, shared: Path, headlines: dict[str, list[s
     for g in gold:
         path = resolve(shared, g)
         if path is None:
-            problems.append(f"{where}: gold doc {g!r} must start with 'bbc/' or 'seeds/'")
+            problems.append(f"{where}: gold doc {g!r} must start with 'bbc/', 'seeds/' or 'fictional/'")
         elif not path.is_file():
             problems.append(f"{where}: gold doc {g!r} not found at {path}")
         else:

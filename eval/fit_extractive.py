@@ -3,7 +3,7 @@
     python eval/fit_extractive.py eval/dev.jsonl --index /tmp/evalidx/newsdesk
 
 The index holds the eval corpus (`newsdesk eval eval/dev.jsonl --corpus ../shared/corpora/bbc ../shared/seeds
---keep-index /tmp/evalidx --no-baseline` builds it). Never pass eval/unseen.jsonl: that set only reports.
+eval/fictional --keep-index /tmp/evalidx --no-baseline` builds it). Never pass eval/unseen.jsonl: that set only reports.
 
 - Labels: for an answerable question, a candidate sentence is positive when it comes from a gold article and holds
   one of the answer keywords; an unanswerable question (type null or offtopic) labels nothing and teaches the gate.
