@@ -84,6 +84,7 @@ def test_a_two_part_question_is_answered_from_both_articles(sample_assistant):
 # failures the day it gets them right (strict), so the table stays true.
 SAMPLE_QUESTIONS = [
     ("How many turbines will the Greyhaven wind farm have?", "80"),
+    ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     pytest.param("How many moons does the Greyhaven wind farm have?", None,
