@@ -26,7 +26,7 @@ from pathlib import Path
 EVAL_DIR = Path(__file__).resolve().parent
 REPO_DIR = EVAL_DIR.parent
 QUESTION_FILES = ("dev.jsonl", "unseen.jsonl")
-# heldout-, unans-, extra-NNN, fict-aNNN: added to dev
+# heldout-, unans-, extra-, fict-NNN: added to dev
 ID_PREFIXES = {"dev.jsonl": ("dev", "heldout", "unans", "extra", "fict"), "unseen.jsonl": ("unseen",)}
 FIELDS = ("id", "question", "type", "gold_docs", "answer_keywords")
 TYPES = ("factoid", "paraphrase", "quote", "multi", "null", "offtopic")  # offtopic: unanswerable, far from the corpus
