@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant import Assistant  # noqa: E402
 from assistant.answering.extractive import MAX_SENTENCES, MAX_WORDS, features as F, part_queries, select  # noqa: E402
 from assistant.answering.extractive.candidates import candidates  # noqa: E402
-from assistant.answering.extractive.scorer import MODEL, Logistic  # noqa: E402
+from assistant.answering.extractive.scorer import MODEL, SPEAKER, Logistic, strict_factor  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
 from assistant.ingest.speakers import SPEAKER_RULES  # noqa: E402
@@ -163,24 +163,29 @@ STRICTNESS = ("counted", "near", "kind")  # from the strictest: the thing counte
 
 def strict_kinds(items: list[dict]) -> dict[str, str]:
     """Kinds whose labelled answers (almost) always give the kind ('kind': a figure for "how many", a date for
-    "when"), and of those, kinds whose answers give it next to a word of the question ('near': "2,000 staff")."""
-    by_kind: dict[str, list[tuple[bool, bool]]] = {}
+    "when"), and of those, kinds whose answers give it next to a word of the question ('near': "2,000 staff"); and
+    SPEAKER when the answers to questions asking someone's words (almost) always come from a story naming them."""
+    by_kind: dict[str, list[tuple[bool, ...]]] = {}
     for it in items:
-        if it["labelled"] and it["query"].kind and it["y"].any():
-            has = [bool((it["y"] * it["X"][:, F.FEATURES.index(c)]).any()) for c in STRICTNESS]
-            by_kind.setdefault(it["query"].kind_name, []).append(tuple(has))
+        if not (it["labelled"] and it["y"].any()):
+            continue
+        if it["query"].kind:
+            by_kind.setdefault(it["query"].kind_name, []).append(
+                tuple(bool((it["y"] * it["X"][:, F.FEATURES.index(c)]).any()) for c in STRICTNESS))
+        if it["query"].speakers:
+            story = strict_factor(it["query"], it["d"]["cands"], it["X"], {SPEAKER: "story"})
+            by_kind.setdefault(SPEAKER, []).append((bool((it["y"] * story).any()),))
     out = {}
     for kind, seen in sorted(by_kind.items()):
-        shares = np.mean(seen, axis=0)
-        first = next((c for c, share in zip(STRICTNESS, shares) if share >= STRICT_SHARE), None)
+        columns = ("story",) if kind == SPEAKER else STRICTNESS
+        first = next((c for c, share in zip(columns, np.mean(seen, axis=0)) if share >= STRICT_SHARE), None)
         if len(seen) >= STRICT_MIN and first:
             out[kind] = first
     return out
 
 
 def strict(it: dict, probs: np.ndarray, kinds: dict[str, str]) -> np.ndarray:
-    column = kinds.get(it["query"].kind_name)
-    return probs * it["X"][:, F.FEATURES.index(column)] if column else probs
+    return probs * strict_factor(it["query"], it["d"]["cands"], it["X"], kinds)
 
 
 def picked(it: dict, probs: np.ndarray, ratio: float, one_story: bool = True) -> list[int]:

@@ -21,7 +21,7 @@ FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "best_context", "top_words", "top_passage_meaning",
                  "missing", "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic",
-                 "top_topic", "story_names_missing")
+                 "top_topic", "story_names_missing", "asks_words")
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -73,6 +73,15 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     return rows
 
 
+def stories_naming(speakers: Sequence[str], cands: Sequence[Candidate]) -> set[int]:
+    """The stories (runs) whose sentences name every one of `speakers` by surname: all of them when there are none.
+    A question asking someone's words is answered from a story that names them, not by someone else's words."""
+    texts: dict[int, str] = {}
+    for c in cands:
+        texts[c.run] = f"{texts.get(c.run, '')} {c.previous} {c.text}".lower()
+    return {run for run, text in texts.items() if all(mentions(n.split()[-1], text) for n in speakers)}
+
+
 def topic_weights(query: Query, weights: Mapping[str, float]) -> dict[str, float]:
     """The weights of the question's words that are not names: what it asks about its people and places ("the
     finishing time", "the revenue") is what a story about them may well not say."""
@@ -109,7 +118,7 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         float(bool(query.years) and not any(y in text for y in query.years)),
         float(bool(query.kind) and not feats[top, col("kind")].any()), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story),
-        feats[:, col("topic_words")].max(), _missing(names, story_text),
+        feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
     ])
 
 

@@ -7,10 +7,13 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from .features import FEATURES, GATE_FEATURES
+from ...retrieve.query import Query
+from .candidates import Candidate
+from .features import FEATURES, GATE_FEATURES, stories_naming
 
 MODEL = Path(__file__).with_name("model.json")
 
@@ -48,8 +51,25 @@ class Model:
     keep_ratio: float  # a further sentence is said when its probability is this share of the best one's ...
     one_story: bool  # ... and only from the best one's story
     # kinds whose answer is given by a sentence of that kind ('kind': a figure, a date), or one with it next to a
-    # word of the question ('near': "2,000 staff" for "how many staff")
+    # word of the question ('near': "2,000 staff" for "how many staff"); SPEAKER ('story'): someone's words asked for
+    # come from a story that names them
     strict_kinds: dict[str, str]
+
+
+SPEAKER = "speaker"  # the strict_kinds entry of questions that ask someone's words
+
+
+def strict_factor(query: Query, cands: Sequence[Candidate], feats: np.ndarray,
+                  strict_kinds: dict[str, str]) -> np.ndarray:
+    """1 for each candidate that can answer the question at all, else 0: one that gives the kind asked for when that
+    kind is strict, and one from a story that names the people whose words are asked for when SPEAKER is."""
+    out = np.ones(len(cands))
+    if query.kind_name in strict_kinds:
+        out *= feats[:, FEATURES.index(strict_kinds[query.kind_name])]
+    if query.speakers and SPEAKER in strict_kinds:
+        naming = stories_naming(query.speakers, cands)
+        out *= np.array([c.run in naming for c in cands], dtype=float)
+    return out
 
 
 @lru_cache(maxsize=1)
