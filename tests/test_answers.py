@@ -94,11 +94,11 @@ SAMPLE_QUESTIONS = [
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
+    ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     pytest.param("Who founded Quillon?", "Priya Nandakumar",
                  marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): the gate refuses it")),
     ("When did Jeff Bezos visit the Greyhaven wind farm site?", None),
-    pytest.param("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): the gate refuses it")),
+    ("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders"),
 ]
 
 

@@ -10,9 +10,17 @@ from assistant.retrieve.query import analyse, asked_speakers, split
     ("How did Priya Nair react to the ruling?", ["Priya Nair"]),
     ("How many turbines will the farm have?", []),
     ("What did the report say about Japan's debt?", []),
+    ("What did Dr Marlow say about the trial?", ["Marlow"]),  # a title is not a name
+    ("What did Councillor Ann Ruddock say about parking?", ["Ann Ruddock"]),
 ])
 def test_whose_words_are_asked(question, speakers):
     assert asked_speakers(question) == speakers
+
+
+def test_a_title_is_neither_a_name_nor_a_topic_word():
+    query = analyse("What did Dr Ana Marlow tell Councillor Reyes about the budget?")
+    assert query.names == ("Ana Marlow", "Reyes") and query.terms == ("ana", "marlow", "reyes", "budget")
+    assert analyse("Who is the chief executive of Quillon?").terms == ("chief", "executive", "quillon")
 
 
 def test_two_questions_in_one_are_split_and_a_pronoun_keeps_its_person():

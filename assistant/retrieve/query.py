@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass
 
 from ..text.quotes import person_names
-from ..text.tables import Kind, kind_of, speech_verbs
+from ..text.tables import Kind, kind_of, speech_verbs, words
 from ..text.words import content_words_in_order
 
 # a second question joined to the first: "..., and how many ...", "... and who beat him?", "..., and by how much ..."
 _JOINED = re.compile(r",?\s+and\s+(?=(?:(?:by|in|on|at|for|from|to|with|of|since|until)\s+)?(?:what|how|who|whom|whose|"
                      r"which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
 _PRONOUN = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its)\b", re.I)
+_TITLES = words("titles")
+_TITLED = re.compile(rf"\b(?:{'|'.join(sorted(_TITLES, key=len, reverse=True))})\.?\s+(?=[A-Z])")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*")  # 'Norvale Water', 'Bank of England'
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
@@ -43,9 +45,10 @@ class Query:
 def analyse(question: str) -> Query:
     """The `Query` of a question."""
     parts = split(question)
+    untitled = _TITLED.sub("", question)  # "Dr Marlow": an article may name her Ms Marlow or Jane Marlow
     return Query(question, tuple(parts), kind_of(question) if len(parts) == 1 else None,
-                 tuple(asked_speakers(question)), tuple(_names(question)), tuple(_YEAR.findall(question)),
-                 tuple(w for w in dict.fromkeys(content_words_in_order(question)) if w not in _ASKING),
+                 tuple(asked_speakers(question)), tuple(_names(untitled)), tuple(_YEAR.findall(question)),
+                 tuple(w for w in dict.fromkeys(content_words_in_order(untitled)) if w not in _ASKING),
                  counted.group(1).lower() if (counted := _COUNTED.search(question)) else "")
 
 
@@ -59,8 +62,8 @@ def asked_speakers(question: str) -> list[str]:
     if names:
         return names
     near = " ".join(question[:verb.start()].split()[-3:])
-    return [w for w in dict.fromkeys(_CAPITALISED.findall(near))
-            if w.lower() not in _ASKING and not re.search(r"['’]s$", w)]  # "Japan's debt" is spoken of
+    return [w for w in dict.fromkeys(_CAPITALISED.findall(near))  # "Japan's debt" is spoken of; "Dr" is no name
+            if w.lower() not in _ASKING and not re.search(r"['’]s$", w) and w.rstrip(".") not in _TITLES]
 
 
 def split(question: str) -> list[str]:
