@@ -92,3 +92,9 @@ def test_a_quote_opened_after_a_colon_and_left_open_is_a_quote():
     assert has_quote('He declared: "He is the deals on meals prime minister.')
     assert has_quote('"We lost," he said.')
     assert not has_quote("The Tory leader countered that deals had been struck.")
+
+
+def test_a_name_inside_a_quote_that_goes_on_past_the_sentence_is_not_its_speaker():
+    assert attributed('Ann Lee said: "Tonight the town has said it is tired.') == ["Ann Lee"]
+    assert attributed('"Tonight Greyfallow has said it is tired.') == []
+    assert attributed('It hurts," he said.') == ["he"]  # the mark closes a quote opened before

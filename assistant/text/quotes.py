@@ -60,7 +60,7 @@ def has_quote(sentence: str) -> bool:
 def attributed(sentence: str) -> list[str]:
     """Speaker mentions in one sentence as written: full names, surnames or a pronoun ('he', 'she')."""
     found: list[str] = []
-    sentence = _QUOTED.sub(lambda m: "“…”", sentence)  # names inside a quote are not its speaker
+    sentence = _without_open_quote(_QUOTED.sub(lambda m: "“…”", sentence))  # names inside a quote are not its speaker
     mentions = [m.group(1) for m in _BEFORE_VERB.finditer(sentence)
                 if not _PREPOSITION_BEFORE.search(sentence[:m.start()])]
     mentions += [name for m in _AFTER_VERB.finditer(sentence) if (name := _named_after_verb(m.group(1)))]
@@ -76,6 +76,15 @@ def attributed(sentence: str) -> list[str]:
         if name not in found:
             found.append(name)
     return found
+
+
+_OPENING = re.compile(r"(?:^|(?<=[\s(\[]))[“\"](?=\S)")
+
+
+def _without_open_quote(sentence: str) -> str:
+    """The sentence up to a quote it opens and leaves open ('He declared: "Tonight the town has said ...')."""
+    marks = list(_OPENING.finditer(sentence)) if leaves_quote_open(sentence) else []
+    return sentence[:marks[-1].start()] + "“…" if marks else sentence
 
 
 def person_names(text: str) -> list[str]:
