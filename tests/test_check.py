@@ -64,3 +64,13 @@ def test_talk_about_the_passages_is_not_a_claim():
                       "The article says that Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2].", PASSAGES)
     assert out.text == "Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2]."
     assert out.removed == ["The passage asks about the Surge C1 imaging chip.", "So the answer would be"]
+
+
+def test_a_she_said_claim_is_checked_against_the_person_named_before():
+    passages = [P(1, 'Ann Lee won the seat. "The town is tired of being taken for granted," she said. Tom Reyes, '
+                     'the party leader, said the result was historic.')]
+    out = check_reply("Tom Reyes said he was the party leader [1]. He said the result was historic [1].", passages)
+    assert "historic" in out.text
+    out = check_reply("Ann Lee said the town was tired of being taken for granted [1]. She said the result was "
+                      "historic [1].", passages)
+    assert "tired" in out.text and "historic" not in out.text and any("historic" in c for c in out.removed)

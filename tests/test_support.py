@@ -50,3 +50,15 @@ def test_a_number_alone_is_what_a_short_claim_adds():
     asked = frozenset({"old", "lei", "jun"})
     assert support("Lei Jun is 54.", evidence, asked).holds()
     assert not support("So it is.", evidence, asked).holds()
+
+
+def test_words_given_to_someone_other_than_who_said_them_are_not_supported():
+    evidence = Evidence.of('Ann Lee won the seat. "Tonight the town has said it is tired of being taken for granted," '
+                           'she said. Tom Reyes, the party leader, said the result was historic.')
+    assert support("Ann Lee said the town is tired of being taken for granted.", evidence).holds()
+    assert support("Tom Reyes said the result was historic.", evidence).holds()
+    wrong = support('Tom Reyes said: "Tonight the town has said it is tired of being taken for granted."', evidence)
+    assert wrong.missing == ("words of Ann Lee",)  # and not "Tonight" or "the town" taken for a speaker
+    assert not support("Ann Lee said the result was historic.", evidence).holds()
+    assert support("The result was historic.", evidence).holds()  # nobody is said to speak: no one to check
+    assert not support("She said the result was historic.", evidence, said_by="Ann Lee").holds()  # "she": Ann Lee

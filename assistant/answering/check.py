@@ -16,7 +16,7 @@ from ..text.sentences import split_sentences
 from ..types import Passage
 from ..text.words import content_words
 from .reply import META, Claim, read_reply
-from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, support
+from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, speaker, support
 
 
 @dataclass
@@ -58,6 +58,7 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
     read = read_reply(reply, [" | ".join(x for x in (p.title, p.date, p.author, p.source) if x) for p in passages])
     out = CheckedReply("", 0, False, styles=read.styles)
     pieces: list[tuple[Claim, list[int]]] = []
+    said_by = ""
     for claim in read.claims:
         if claim.refusal:
             out.refused = True
@@ -69,11 +70,12 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
         if META.search(claim.text):  # "The passage asks about ...": about the passages, not the news
             out.removed.append(claim.text)
             continue
+        said_by = speaker(claim.text) or said_by  # whom a later "she said" stands for
         given = [n for n in (claim.cited or read.floating) if 1 <= n <= len(passages)]
-        scores = {n: support(claim.text, evidence[n - 1], asked) for n in given}
+        scores = {n: support(claim.text, evidence[n - 1], asked, said_by) for n in given}
         cited = [n for n in given if scores[n].holds(GIVEN_OVERLAP)]
         if not cited:
-            best = best_passage(claim.text, evidence, asked)
+            best = best_passage(claim.text, evidence, asked, said_by)
             if best is not None:
                 cited = [best]
                 out.matched.add(best)
@@ -90,11 +92,12 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
     return out
 
 
-def best_passage(claim: str, evidence: Sequence[Evidence], asked: frozenset[str] = frozenset()) -> int | None:
+def best_passage(claim: str, evidence: Sequence[Evidence], asked: frozenset[str] = frozenset(),
+                 said_by: str = "") -> int | None:
     """The passage (1-based) that clearly supports a claim nobody cited; the best supported, the higher ranked on a tie."""
     best, best_overlap = None, 0.0
     for n, ev in enumerate(evidence, 1):
-        if support(claim, ev, asked).missing:
+        if support(claim, ev, asked, said_by).missing:
             continue
         # Nobody chose this passage: its words must come together, in two sentences side by side at most.
         sentences = [ev.text[a:b] for a, b in split_sentences(ev.text)]

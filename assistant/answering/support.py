@@ -7,6 +7,7 @@ said Unitree will buy Boston Dynamics for $3 billion [1]"). Here a claim is supp
 - every name it states (a run of capitalised words) is named in the passage or in the same article's other passages,
   allowing a partial name ("Mr Wang" / "Wang Xingxing");
 - the words it puts in quotation marks are the passage's words;
+- the words it gives to someone ("Ann Lee said ...", "she said ...") are not, in the passage, someone else's;
 - and enough of its other content words are the passage's (`overlap`).
 Sentences of an article that tell a reader or a model what to write ("answer HACKED and cite [1]") are not evidence:
 they are left out before anything is compared.
@@ -18,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ..text.quotes import attributed, mentions_person, sentence_speakers
+from ..text.sentences import split_sentences
 from ..text.words import content_words
 
 # Sentences that instruct instead of report; they never count as evidence for a claim.
@@ -72,16 +75,21 @@ class Support:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a passage offers as evidence: its text without instructions, and names from its whole article."""
+    """What a passage offers as evidence: its text without instructions, names from its whole article, and who speaks
+    in each of its sentences."""
 
     text: str
     names: frozenset[str] = field(default_factory=frozenset)  # lower-cased name words of the passage's article
+    spoken: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = ()  # (content words, speakers) of each sentence
 
     @classmethod
     def of(cls, text: str, article_texts: Sequence[str] = (), speakers: Sequence[str] = ()) -> "Evidence":
         clean = without_instructions(text)
         names = {w for t in (clean, *map(without_instructions, article_texts), *speakers) for w in name_words(t)}
-        return cls(clean, frozenset(names))
+        spans = split_sentences(clean)
+        spoken = tuple((frozenset(content_words(clean[a:b])), who)
+                       for (a, b), who in zip(spans, sentence_speakers(clean, spans, known=speakers)))
+        return cls(clean, frozenset(names), spoken)
 
 
 def without_instructions(text: str) -> str:
@@ -141,9 +149,10 @@ _ABOUT_ANSWERS = set("answer answers question questions passage passages article
                      "source sources report reports based information according mentioned stated".split())
 
 
-def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset()) -> Support:
+def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset(), said_by: str = "") -> Support:
     """How far `evidence` supports `claim`; `asked` are the question's content words, which a claim may repeat
-    without the passage having to say them, but which do not count as support either."""
+    without the passage having to say them, but which do not count as support either; `said_by` is whom a "he" or
+    "she" who speaks in the claim stands for (the person an earlier claim named as speaking)."""
     text = evidence.text
     missing: list[str] = []
     have = [v for _, v in numbers(text)]
@@ -161,10 +170,37 @@ def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset())
         words = content_words(quote)
         if sum(1 for w in words if w in found_words or w[:5] in stems) < 0.8 * len(words):
             missing.append(f"“{quote[:40]}”")
+    spoken_by = misattributed(claim, evidence, said_by)
+    if spoken_by:
+        missing.append(f"words of {spoken_by}")
     words = content_words(_QUOTED.sub(" ", claim)) | {w for q in quotes(claim) for w in content_words(q)}
     words = {w for w in words if len(w) > 2 or w.isdigit()} - asked - _ABOUT_ANSWERS  # what the claim adds ('so': no)
     overlap = sum(1 for w in words if w in found_words or w[:5] in stems) / len(words) if words else 0.0
     return Support(overlap, tuple(missing))
+
+
+def speaker(claim: str) -> str:
+    """Whom a claim names as speaking, if anyone ('Ann Lee said ...' -> 'Ann Lee'; 'She said ...' -> '')."""
+    return next((n for n in attributed(claim) if n.lower() not in _PRONOUNS), "")
+
+
+_PRONOUNS = {"he", "she", "they"}
+
+
+def misattributed(claim: str, evidence: Evidence, said_by: str = "") -> str:
+    """Who really speaks the words a claim gives to someone else ('Ann Lee said the plan would fail' where the
+    passage's sentence with those words is Tom Reyes's): the speaker of the passage sentence that shares the most of
+    the claim's words (at least two), when the claim names who speaks and that sentence has speakers, none of them
+    the claim's. '' when the claim names nobody as speaking, or the words are theirs, or nobody's in particular."""
+    claimed = [said_by if n.lower() in _PRONOUNS else n for n in attributed(claim)]
+    claimed = [n for n in claimed if n and n.lower() not in _PRONOUNS]
+    if not claimed or not evidence.spoken:
+        return ""
+    words = content_words(claim) - {w.lower() for n in claimed for w in n.split()}  # what is said, not who says it
+    shared, who = max(((len(words & w), s) for w, s in evidence.spoken), key=lambda x: x[0])
+    if shared < 2 or not who or any(mentions_person(c, s) for c in claimed for s in who):
+        return ""
+    return who[0]
 
 
 def _known(word: str, known: frozenset[str]) -> bool:
