@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..text.quotes import attributed, mentions_person, sentence_speakers
+from ..text.quotes import PRONOUNS, attributed, mentions_person, sentence_speakers
 from ..text.sentences import split_sentences
 from ..text.words import content_words
 
@@ -181,10 +181,7 @@ def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset(),
 
 def speaker(claim: str) -> str:
     """Whom a claim names as speaking, if anyone ('Ann Lee said ...' -> 'Ann Lee'; 'She said ...' -> '')."""
-    return next((n for n in attributed(claim) if n.lower() not in _PRONOUNS), "")
-
-
-_PRONOUNS = {"he", "she", "they"}
+    return next((n for n in attributed(claim) if n.lower() not in PRONOUNS), "")
 
 
 def misattributed(claim: str, evidence: Evidence, said_by: str = "") -> str:
@@ -192,8 +189,8 @@ def misattributed(claim: str, evidence: Evidence, said_by: str = "") -> str:
     passage's sentence with those words is Tom Reyes's): the speaker of the passage sentence that shares the most of
     the claim's words (at least two), when the claim names who speaks and that sentence has speakers, none of them
     the claim's. '' when the claim names nobody as speaking, or the words are theirs, or nobody's in particular."""
-    claimed = [said_by if n.lower() in _PRONOUNS else n for n in attributed(claim)]
-    claimed = [n for n in claimed if n and n.lower() not in _PRONOUNS]
+    claimed = [said_by if n.lower() in PRONOUNS else n for n in attributed(claim)]
+    claimed = [n for n in claimed if n and n.lower() not in PRONOUNS]
     if not claimed or not evidence.spoken:
         return ""
     words = content_words(claim) - {w.lower() for n in claimed for w in n.split()}  # what is said, not who says it

@@ -8,7 +8,7 @@ from .tables import speech_forms, words
 
 _NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|(?:de|van|von|bin|al|da|di|le|la)\b)){0,3}"
 _VERBS = "|".join(re.escape(v) for v in speech_forms("reported"))
-_PRONOUNS = {"he", "she", "they"}
+PRONOUNS = frozenset({"he", "she", "they"})  # a speaker named by pronoun (attributed() gives it lower-case)
 _TITLE = "|".join(sorted(words("titles"), key=len, reverse=True))
 _TITLES = re.compile(rf"^(?:{_TITLE})\.?\s+")
 _NOT_NAMES = words("not_names")
@@ -69,9 +69,9 @@ def attributed(sentence: str) -> list[str]:
         while name.split(" ", 1)[0] in _LEADING and " " in name:
             name = name.split(" ", 1)[1]  # "But Houllier told ..."
         word = name.split()[0] if name else ""
-        if not name or word in _NOT_NAMES and name.lower() not in _PRONOUNS:
+        if not name or word in _NOT_NAMES and name.lower() not in PRONOUNS:
             continue
-        if name.lower() in _PRONOUNS:
+        if name.lower() in PRONOUNS:
             name = name.lower()
         if name not in found:
             found.append(name)
@@ -126,7 +126,7 @@ def sentence_speakers(text: str, spans: Sequence[tuple[int, int]], known: Sequen
             closing = re.search(r"[\"”]", sentence)
             sentence = "“…”" + sentence[closing.end():] if closing else ""
         for mention in attributed(sentence):
-            name = (last_speaker or last_named) if mention in _PRONOUNS else \
+            name = (last_speaker or last_named) if mention in PRONOUNS else \
                 resolve(mention, full_names)
             if name and name not in speakers:
                 speakers.append(name)
