@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer, read
 from assistant.answering.extractive.candidates import Candidate, candidates
-from assistant.answering.extractive.features import FEATURES, coverage, sentence_features, term_weights
+from assistant.answering.extractive.features import FEATURES, coverage, gives, sentence_features, term_weights
 from assistant.answering.extractive.scorer import MODEL, Logistic, load
 from assistant.answering.extractive.select import choose, compose, reading_order
 from assistant.retrieve.query import analyse
@@ -90,6 +90,23 @@ def test_features_see_the_kind_asked_and_the_asked_speaker():
     rows = sentence_features(money, _cands("They put in $400m.", "They were angry."), np.zeros(2),
                              term_weights(money, [], None), [passages[0]])
     assert rows[:, FEATURES.index("kind")].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("question, restates, answers", [
+    ("How many votes did the challenger win in 1989?", "The challenger stood against her in 1989.",
+     "The challenger won 33 votes in 1989."),
+    ("Who replaced Doug Smith as chief executive?", "Doug Smith quit as chief executive last autumn.",
+     "The board named Anne Chant to replace Doug Smith."),
+    ("How much did Verrow pay for the £2m site?", "Verrow bought the £2m site.", "Verrow paid £2.4m for the £2m site."),
+])
+def test_a_sentence_that_only_restates_the_question_s_figure_or_name_does_not_give_the_answer(question, restates,
+                                                                                               answers):
+    query = analyse(question)
+    assert not list(gives(query, restates))
+    assert list(gives(query, answers))
+    rows = sentence_features(query, _cands(restates, answers), np.zeros(2), term_weights(query, [], None),
+                             [_passage("x")])
+    assert rows[:, FEATURES.index("kind")].tolist() == [0.0, 1.0]
 
 
 def test_the_fitted_model_loads_and_says_what_to_do_when_it_is_stale(tmp_path):

@@ -29,6 +29,14 @@ def test_a_sentence_about_the_topic_without_the_answer_does_not_give_it(kind):
     assert not kind.given.search("The council discussed the plans at length with residents.")
 
 
+def test_who_is_someone_named_asks_what_they_are_not_for_a_person():
+    assert kind_of("Who is Lei Jun?") is None
+    assert kind_of("Who was Dr. Ann Lee?") is None
+    assert kind_of("Who is the chief executive of Xiaomi?").name == "person"
+    assert kind_of("Who is Lumetra's head of product?").name == "person"
+    assert kind_of("Who is Ann Lee engaged to?").name == "person"
+
+
 def test_speech_verbs_of_articles_and_of_questions():
     assert speech_verbs().search("The minister told reporters it would pass.")
     assert not speech_verbs().search("The minister walked out.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -17,7 +17,7 @@ Idf = Callable[[list[str]], Mapping[str, float]]
 
 # one column per signal a sentence is scored on
 FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "kind", "near", "counted", "names",
-            "speaks", "speaks_quote", "other_speaker", "quote", "early", "length", "new_words", "topic_words")
+            "speaks_quote", "other_speaker", "quote", "early", "length", "new_words", "topic_words")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "best_context", "top_words", "top_passage_meaning",
                  "missing", "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic",
@@ -58,7 +58,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     topic = topic_weights(query, weights)
     for row, cand, sim in zip(rows, cands, sims):
         stems = content_stems(cand.text)
-        given = bool(query.kind and query.kind.given.search(cand.text))
+        given = bool(query.kind) and any(True for _ in gives(query, cand.text))
         speaks = any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
         lower = f"{cand.previous} {cand.text}".lower()
         row[:] = (
@@ -67,7 +67,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
             given and _near(query, cand.text, weights),
             given and bool(query.counted) and _near(query, cand.text, {stem(query.counted): 1.0}),
             sum(mentions(n, lower) for n in names) / len(names) if names else 0.0,
-            speaks, speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
+            speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
             len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)))
     return rows
@@ -89,9 +89,23 @@ def topic_weights(query: Query, weights: Mapping[str, float]) -> dict[str, float
     return {t: w for t, w in weights.items() if t not in named}
 
 
+_VALUE = re.compile(r"\d[\d,.]*\d|\d|\b[A-Z][\w'’-]+")
+
+
+def gives(query: Query, text: str) -> Iterator[re.Match]:
+    """Where `text` gives the kind of answer the question asks for, and not only what the question itself states
+    ("1989" or "Doug Smith" again is no answer to "How many votes in 1989?" or "Who replaced Doug Smith?")."""
+    asked = {v.lower() for v in _VALUE.findall(query.text)}
+    values = [(v.start(), v.end(), v.group().lower()) for v in _VALUE.finditer(text)]
+    for m in query.kind.given.finditer(text):
+        inside = [v for s, e, v in values if s < m.end() and m.start() < e]  # the whole figures and names it touches
+        if not inside or any(v not in asked for v in inside):
+            yield m
+
+
 def _near(query: Query, text: str, weights: Mapping[str, float]) -> bool:
     """A question word close to what gives the answer: '2,000 staff' for 'how many staff'."""
-    for m in query.kind.given.finditer(text):
+    for m in gives(query, text):
         around = content_words_in_order(text[:m.start()])[-_NEAR:] + content_words_in_order(text[m.end():])[:_NEAR]
         if any(stem(w) in weights for w in around):
             return True
