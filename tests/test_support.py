@@ -15,6 +15,8 @@ UNITREE = ("Wang Xingxing, the 35-year-old founder of Unitree Robotics, was the 
     ("Unitree raised 100 million dollars last year.", True),
     ("Unitree raised $0.1bn last year.", True),
     ("Sales grew 30%.", True),
+    ("Sales grew by 30 percent.", True),
+    ("Unitree sold 30 robot dogs.", False),  # the passage's 30 is a share, not a count
     ('Wang said "we were born and raised in China".', True),
     ("Wang Xingxing said Unitree will buy Boston Dynamics for $3 billion.", False),  # names and numbers it adds
     ("Unitree's founder is 36 years old.", False),

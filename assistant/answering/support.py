@@ -3,7 +3,7 @@
 Word overlap alone lets a fabricated claim keep its citation when it shares names with the passage ("Wang Xingxing
 said Unitree will buy Boston Dynamics for $3 billion [1]"). Here a claim is supported by a passage when
 - every number it states is one the passage states, in any usual form ("$3bn" = "3 billion" = "3,000 million",
-  "30%" = "30 per cent", "three" = "3");
+  "30%" = "30 per cent", "three" = "3"), and a share as a share ("30%" is not the count 30);
 - every name it states (a run of capitalised words) is named in the passage or in the same article's other passages,
   allowing a partial name ("Mr Wang" / "Wang Xingxing");
 - the words it puts in quotation marks are the passage's words;
@@ -97,8 +97,12 @@ def without_instructions(text: str) -> str:
     return " ".join(s for s in _SENTENCE.findall(text) if not any(p.search(s) for p in INSTRUCTIONS))
 
 
+_PERCENT = re.compile(r"\s?(?:%|per\s?cent\b|percentage points?\b)", re.I)
+
+
 def numbers(text: str) -> list[tuple[str, float]]:
-    """(as written, value) for every number: '$3bn' -> ('3bn', 3e9), '30 per cent' -> ('30', 30.0)."""
+    """(as written, value) for every number: '$3bn' -> ('3bn', 3e9), '3,000 million' -> ('3,000 million', 3e9). A
+    share keeps its sign of being one: '30 per cent' -> ('30%', 30.0), which is not the count 30."""
     out = []
     for m in _NUMBER.finditer(text):
         raw, unit = m.group(1).lower(), (m.group(2) or "").lower()
@@ -106,7 +110,8 @@ def numbers(text: str) -> list[tuple[str, float]]:
             value = float(raw.replace(",", ""))
         else:  # 'thirty-five' -> 30 + 5
             value = float(sum(_WORD_NUMBERS[w] for w in re.split(r"[-\s]", raw)))
-        out.append((m.group(0).strip(), value * _MULTIPLIERS.get(unit, 1.0)))
+        share = "%" if _PERCENT.match(text, m.end()) else ""
+        out.append((m.group(0).strip() + share, value * _MULTIPLIERS.get(unit, 1.0)))
     return out
 
 
@@ -155,9 +160,9 @@ def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset(),
     "she" who speaks in the claim stands for (the person an earlier claim named as speaking)."""
     text = evidence.text
     missing: list[str] = []
-    have = [v for _, v in numbers(text)]
+    have = [(v, raw.endswith("%")) for raw, v in numbers(text)]
     for raw, value in numbers(claim):
-        if not any(math.isclose(value, v, rel_tol=1e-6) for v in have):
+        if not any(math.isclose(value, v, rel_tol=1e-6) and raw.endswith("%") == share for v, share in have):
             missing.append(raw)
     for name in names(claim):
         words = [w for w in name if w not in _TITLES] or list(name)
