@@ -74,3 +74,17 @@ def test_a_she_said_claim_is_checked_against_the_person_named_before():
     out = check_reply("Ann Lee said the town was tired of being taken for granted [1]. She said the result was "
                       "historic [1].", passages)
     assert "tired" in out.text and "historic" not in out.text and any("historic" in c for c in out.removed)
+
+
+def test_the_answer_to_a_yes_or_no_question_must_be_the_passage_s():
+    passages = [P(1, "Burglars took jewellery from the Osbournes' home in Chalfont St Peter. Police are still "
+                     "looking for them. The council approved the new stadium on Monday.")]
+    invented = check_reply("The Osbournes' burglars have been convicted [1].", passages,
+                           "Has anyone been convicted over the burglary at the Osbournes' home?")
+    assert invented.kept == 0 and invented.removed
+    said = check_reply("Yes, the council approved the new stadium on Monday [1].", passages,
+                       "Did the council approve the new stadium?")
+    assert said.kept == 1
+    # asked any other way, a claim may repeat the question's words that the passage does not use
+    assert check_reply("The Osbournes' burglars took jewellery [1].", passages,
+                       "What did the burglars steal from the Osbournes' home?").kept == 1

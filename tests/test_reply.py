@@ -39,6 +39,7 @@ def test_citation_styles(reply, claims, floating):
     ("The passages do not mention the price.", True),
     ("There is no information about the launch price.", True),
     ("I cannot find that in the articles.", True),
+    ("This is not mentioned in any news article about the ferry fares.", True),
     ("The article does not specify when it opens.", True),
     ("Lei said the articles of association were changed.", False),
     ("Xiaomi does not sell phones in the US.", False),

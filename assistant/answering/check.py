@@ -8,6 +8,7 @@ supported is left and the model did not refuse, the caller falls back to the ext
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -16,6 +17,9 @@ from ..text.sentences import split_sentences
 from ..types import Passage
 from ..text.words import content_words
 from .reply import META, Claim, read_reply
+
+# a question that asks yes or no: "Has anyone been convicted?", "Did the council approve it?"
+YES_NO = re.compile(r"^\W*(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would)\b", re.I)
 from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, speaker, support
 
 
@@ -55,6 +59,7 @@ def evidence_for(passages: Sequence[Passage]) -> list[Evidence]:
 def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> CheckedReply:
     evidence = evidence_for(passages)
     asked = frozenset(content_words(question))
+    yes_no = bool(YES_NO.match(question))  # what the claim repeats of the question is then its answer
     read = read_reply(reply, [" | ".join(x for x in (p.title, p.date, p.author, p.source) if x) for p in passages])
     out = CheckedReply("", 0, False, styles=read.styles)
     pieces: list[tuple[Claim, list[int]]] = []
@@ -72,10 +77,10 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
             continue
         said_by = speaker(claim.text) or said_by  # whom a later "she said" stands for
         given = [n for n in (claim.cited or read.floating) if 1 <= n <= len(passages)]
-        scores = {n: support(claim.text, evidence[n - 1], asked, said_by) for n in given}
+        scores = {n: support(claim.text, evidence[n - 1], asked, said_by, yes_no) for n in given}
         cited = [n for n in given if scores[n].holds(GIVEN_OVERLAP)]
         if not cited:
-            best = best_passage(claim.text, evidence, asked, said_by)
+            best = best_passage(claim.text, evidence, asked, said_by, yes_no)
             if best is not None:
                 cited = [best]
                 out.matched.add(best)
@@ -93,11 +98,11 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
 
 
 def best_passage(claim: str, evidence: Sequence[Evidence], asked: frozenset[str] = frozenset(),
-                 said_by: str = "") -> int | None:
+                 said_by: str = "", yes_no: bool = False) -> int | None:
     """The passage (1-based) that clearly supports a claim nobody cited; the best supported, the higher ranked on a tie."""
     best, best_overlap = None, 0.0
     for n, ev in enumerate(evidence, 1):
-        if support(claim, ev, asked, said_by).missing:
+        if support(claim, ev, asked, said_by, yes_no).missing:
             continue
         # Nobody chose this passage: its words must come together, in two sentences side by side at most.
         sentences = [ev.text[a:b] for a, b in split_sentences(ev.text)]

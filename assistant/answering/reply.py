@@ -49,8 +49,8 @@ REFUSAL = re.compile(
     r"answer|include|report|reveal)|"
     r"passages?\s+(?:do(?:es)?\s*n[o']t|do(?:es)? not|never)\s+(?:say|mention|state|specify|provide|give|contain|"
     r"answer|include|report|reveal)|"
-    r"\bnot\s+(?:in|mentioned in|stated in|found in|given in|covered (?:in|by))\s+the\s+(?:indexed\s+)?"
-    r"(?:articles?|passages?|text|sources?)|"
+    r"\bnot\s+(?:in|mentioned in|stated in|found in|given in|covered (?:in|by))\s+(?:the|any|these)\s+"
+    r"(?:indexed\s+|news\s+)*(?:articles?|passages?|text|sources?|stor(?:y|ies)|reports?)|"
     r"\b(?:there is|there's|i (?:have|found)|contains?)\s+no\s+(?:information|mention|details?|data)\b|"
     r"\bno\s+(?:information|mention|details?)\s+(?:about|on|of|regarding)\b|"
     r"\b(?:i\s+)?(?:cannot|can't|could not|couldn't|am unable to|was unable to)\s+(?:find|answer|determine|tell)\b",

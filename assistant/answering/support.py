@@ -154,10 +154,13 @@ _ABOUT_ANSWERS = set("answer answers question questions passage passages article
                      "source sources report reports based information according mentioned stated".split())
 
 
-def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset(), said_by: str = "") -> Support:
+def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset(), said_by: str = "",
+            yes_no: bool = False) -> Support:
     """How far `evidence` supports `claim`; `asked` are the question's content words, which a claim may repeat
-    without the passage having to say them, but which do not count as support either; `said_by` is whom a "he" or
-    "she" who speaks in the claim stands for (the person an earlier claim named as speaking)."""
+    without the passage having to say them, but which do not count as support either, unless the question asks yes
+    or no (`yes_no`): then the claim that they hold ("X has been convicted" for "Has anyone been convicted?") is the
+    answer, and the passage must say them; `said_by` is whom a "he" or "she" who speaks in the claim stands for (the
+    person an earlier claim named as speaking)."""
     text = evidence.text
     missing: list[str] = []
     have = [(v, raw.endswith("%")) for raw, v in numbers(text)]
@@ -175,6 +178,8 @@ def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset(),
         words = content_words(quote)
         if sum(1 for w in words if w in found_words or w[:5] in stems) < 0.8 * len(words):
             missing.append(f"“{quote[:40]}”")
+    if yes_no:
+        missing += [w for w in sorted(content_words(claim) & asked) if w not in found_words and w[:5] not in stems]
     spoken_by = misattributed(claim, evidence, said_by)
     if spoken_by:
         missing.append(f"words of {spoken_by}")
