@@ -88,3 +88,10 @@ def test_the_answer_to_a_yes_or_no_question_must_be_the_passage_s():
     # asked any other way, a claim may repeat the question's words that the passage does not use
     assert check_reply("The Osbournes' burglars took jewellery [1].", passages,
                        "What did the burglars steal from the Osbournes' home?").kept == 1
+
+
+def test_talk_about_the_relevant_passage_is_not_a_claim_either():
+    out = check_reply('A: The relevant passage is "Lei Jun\'s midnight message" [2]. Lei said persistence creates '
+                      'opportunities [2].', PASSAGES)
+    assert out.text == "Lei said persistence creates opportunities [2]." and out.kept == 1
+    assert check_reply("The leaked documents show Xiaomi unveiled the Surge C1 imaging chip [2].", PASSAGES).kept == 1

@@ -58,8 +58,9 @@ REFUSAL = re.compile(
 )
 # A sentence about the passages or the question rather than about the news ("The passage asks about ...", "So the
 # answer would be"): not a claim, whatever words it shares with a passage.
-META = re.compile(r"^\W*(?:so\s+|thus\s+)?(?:the|this|that|these|each)\s+(?:passages?|articles?|questions?|answers?|"
-                  r"texts?|documents?|sources?)\b(?!\s+(?:says?|said|states?|stated|notes?|noted|reports?|reported)\b)"
+META = re.compile(r"^\W*(?:(?:a|answer)\s*:\s*)?(?:so\s+|thus\s+)?(?:the|this|that|these|each)\s+"
+                  r"(?:(?:relevant|given|provided|above|cited|same|first|second|third)\s+)?"
+                  r"(?:passages?|articles?|questions?|answers?|texts?|documents?|sources?)\b(?!\s+(?:says?|said|states?|stated|notes?|noted|reports?|reported)\b)"
                   r"|^\W*(?:so\s+)?(?:here is|here's|the answer is|the answer would be)\W*$", re.I)
 _SAYS = re.compile(r"^(?:the|this)\s+(?:article|text|story|report|passage)\s+(?:says|states|notes|reports)\s+"
                    r"(?:that\s+)?", re.I)
