@@ -99,7 +99,8 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
 
 def best_passage(claim: str, evidence: Sequence[Evidence], asked: frozenset[str] = frozenset(),
                  said_by: str = "", yes_no: bool = False) -> int | None:
-    """The passage (1-based) that clearly supports a claim nobody cited; the best supported, the higher ranked on a tie."""
+    """The passage (1-based) that clearly supports a claim nobody cited: the best supported, the higher ranked on a
+    tie."""
     best, best_overlap = None, 0.0
     for n, ev in enumerate(evidence, 1):
         if support(claim, ev, asked, said_by, yes_no).missing:

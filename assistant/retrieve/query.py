@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text.quotes import person_names
+from ..text.quotes import TITLE, person_names
 from ..text.tables import Kind, kind_of, speech_verbs, words
 from ..text.words import content_words_in_order
 
@@ -14,7 +14,7 @@ _JOINED = re.compile(r",?\s+and\s+(?=(?:(?:by|in|on|at|for|from|to|with|of|since
                      r"which|when|where|why|did|does|is|was|were|has|had)\b)", re.I)
 _PRONOUN = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its)\b", re.I)
 _TITLES = words("titles")
-_TITLED = re.compile(rf"\b(?:{'|'.join(sorted(_TITLES, key=len, reverse=True))})\.?\s+(?=[A-Z])")
+_TITLED = re.compile(rf"\b(?:{TITLE})\.?\s+(?=[A-Z])")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*")  # 'Norvale Water', 'Bank of England'
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")

@@ -9,8 +9,8 @@ from .tables import speech_forms, words
 _NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|(?:de|van|von|bin|al|da|di|le|la)\b)){0,3}"
 _VERBS = "|".join(re.escape(v) for v in speech_forms("reported"))
 PRONOUNS = frozenset({"he", "she", "they"})  # a speaker named by pronoun (attributed() gives it lower-case)
-_TITLE = "|".join(sorted(words("titles"), key=len, reverse=True))
-_TITLES = re.compile(rf"^(?:{_TITLE})\.?\s+")
+TITLE = "|".join(sorted(words("titles"), key=len, reverse=True))  # "Dr", "Councillor", ...: one alternation
+_TITLES = re.compile(rf"^(?:{TITLE})\.?\s+")
 _NOT_NAMES = words("not_names")
 # "X said", "X, the chief executive of Y, said", "X told", "according to X", "said X"
 _BEFORE_VERB = re.compile(rf"\b({_NAME}|[Hh]e|[Ss]he|[Tt]hey)(?:,(?:[^,\"“”]{{2,140}}),)?,?\s+"

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from ...text.quotes import leaves_quote_open
+from ...text.words import words
 from ..citations import defuse_markers
 from .candidates import Candidate
 
@@ -21,32 +22,28 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
     of a quote it leaves open."""
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     best = order[0]
-    picked, words, said = [best], cands[best].words, {_plain(cands[best].text)}
+    picked, length, said = [best], cands[best].words, {" ".join(words(cands[best].text))}
     for i in order[1:]:
         if len(picked) >= max_sentences or probs[i] < keep_ratio * probs[best]:
             break
         if one_story and cands[i].run != cands[best].run:
             continue
-        plain = _plain(cands[i].text)
-        if words + cands[i].words <= max_words and plain not in said:
+        plain = " ".join(words(cands[i].text))
+        if length + cands[i].words <= max_words and plain not in said:
             picked.append(i)
-            words += cands[i].words
+            length += cands[i].words
             said.add(plain)
     where = {(c.run, c.order): i for i, c in enumerate(cands)}
     before = where.get((cands[best].run, cands[best].order - 1))
     if _POINTS_BACK.match(cands[best].text) and before is not None and before not in picked and \
-            words + cands[before].words <= max_words:
+            length + cands[before].words <= max_words:
         picked.append(before)
-        words += cands[before].words
+        length += cands[before].words
     after = where.get((cands[best].run, cands[best].order + 1))
     if quotes and after is not None and after not in picked and leaves_quote_open(cands[best].text) and \
-            words + cands[after].words <= max_words:
+            length + cands[after].words <= max_words:
         picked.append(after)
     return picked
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def reading_order(cands: Sequence[Candidate], picked: Sequence[int]) -> list[int]:
