@@ -95,8 +95,7 @@ SAMPLE_QUESTIONS = [
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
     ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
-    pytest.param("Who founded Quillon?", "Priya Nandakumar",
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): the gate refuses it")),
+    ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
     ("When did Jeff Bezos visit the Greyhaven wind farm site?", None),
     ("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders"),
 ]

@@ -1,4 +1,6 @@
 """The one text toolkit: stop words, stemmer, sentence splitter."""
+import pytest
+
 from assistant.text.sentences import split_sentences
 from assistant.text.words import content_stems, content_words, content_words_in_order, stem
 
@@ -24,3 +26,14 @@ def test_irregular_forms_meet_their_dictionary_form():
 def test_sentences_end_at_stops_but_not_after_titles():
     text = "Dr. Smith arrived. She spoke first.\nA new line"
     assert [text[s:e] for s, e in split_sentences(text)] == ["Dr. Smith arrived.", "She spoke first.", "A new line"]
+
+
+@pytest.mark.parametrize("doer, doing", [("founder", "founded"), ("co-founders", "co-founded"), ("manager", "managed"),
+                                         ("investors", "invest"), ("rider", "rode"), ("user", "uses")])
+def test_one_who_does_something_shares_the_stem_of_doing_it(doer, doing):
+    assert [stem(w) for w in doer.split("-")] == [stem(w) for w in doing.split("-")]
+
+
+@pytest.mark.parametrize("word, other", [("former", "formed"), ("number", "numb"), ("door", "do")])
+def test_an_adjective_or_a_short_word_keeps_its_own_stem(word, other):
+    assert stem(word) != stem(other)

@@ -25,14 +25,29 @@ _PARTS_OF_SPEECH = ("VERB", "NOUN", "ADJ")  # whose dictionary form a word takes
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """'elections' -> 'elect', 'wrote' -> 'write', 'paid' -> 'pay', 'children' -> 'child': the word's dictionary
-    form (lemminflect's tables, which know irregular forms that a stemmer cannot) stemmed (Snowball English)."""
+    """'elections' -> 'elect', 'wrote' -> 'write', 'paid' -> 'pay', 'children' -> 'child', 'founders' -> 'found':
+    the word's dictionary form (lemminflect's tables, which know irregular forms that a stemmer cannot), or the verb
+    of one who does it, stemmed (Snowball English)."""
     import lemminflect
 
     word = word.lower()
     forms = lemminflect.getAllLemmas(word)
     lemma = next((forms[pos][0] for pos in _PARTS_OF_SPEECH if pos in forms), word)
+    if "ADJ" not in forms:
+        lemma = _doing(lemma)
     return _stemmer().stemWord(lemma)
+
+
+def _doing(noun: str) -> str:
+    """The verb of one who does it: 'founder' -> 'found', 'manager' -> 'manage', 'investor' -> 'invest' (when the
+    rest is a verb of three letters or more); else the word."""
+    import lemminflect
+
+    if noun.endswith(("er", "or")):
+        for verb in (noun[:-2] + "e", noun[:-2]):
+            if len(verb) >= 3 and verb in lemminflect.getAllLemmas(verb).get("VERB", ()):
+                return verb
+    return noun
 
 
 def words(text: str) -> list[str]:
