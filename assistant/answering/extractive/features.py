@@ -58,7 +58,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     topic = topic_weights(query, weights)
     for row, cand, sim in zip(rows, cands, sims):
         stems = content_stems(cand.text)
-        given = bool(query.kind) and any(True for _ in gives(query, cand.text))
+        given = bool(query.kind) and next(gives(query, cand.text), None) is not None
         speaks = any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
         lower = f"{cand.previous} {cand.text}".lower()
         row[:] = (
