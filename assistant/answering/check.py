@@ -17,10 +17,10 @@ from ..text.sentences import split_sentences
 from ..types import Passage
 from ..text.words import content_words
 from .reply import META, Claim, read_reply
+from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, speaker, support
 
 # a question that asks yes or no: "Has anyone been convicted?", "Did the council approve it?"
 YES_NO = re.compile(r"^\W*(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would)\b", re.I)
-from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, speaker, support
 
 
 @dataclass

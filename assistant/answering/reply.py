@@ -23,8 +23,8 @@ STYLES: tuple[tuple[str, re.Pattern], ...] = (
     ("tag", re.compile(rf"<\s*passages?\s+(?:number|id|n)\s*=\s*[\"']?({_NUMS})[\"']?\s*/?>(?:\s*</passage>)?", re.I)),
     ("tag", re.compile(rf"\bpassages?\s+number\s*=\s*[\"']({_NUMS})[\"']", re.I)),
     ("fullwidth", re.compile(rf"【\s*(?:passages?\s*)?({_NUMS})\s*】", re.I)),
-    ("named bracket", re.compile(rf"\[\s*(?:passages?|sources?|docs?|documents?|articles?|refs?)\.?\s*#?\s*({_NUMS})\s*\]",
-                                 re.I)),
+    ("named bracket", re.compile(
+        rf"\[\s*(?:passages?|sources?|docs?|documents?|articles?|refs?)\.?\s*#?\s*({_NUMS})\s*\]", re.I)),
     ("footnote caret", re.compile(rf"\[\^\s*({_NUMS})\s*\]")),
     ("range", re.compile(r"\[\s*(\d+\s*[-–]\s*\d+)\s*\]")),
     ("parenthesis", re.compile(
@@ -60,7 +60,8 @@ REFUSAL = re.compile(
 # answer would be"): not a claim, whatever words it shares with a passage.
 META = re.compile(r"^\W*(?:(?:a|answer)\s*:\s*)?(?:so\s+|thus\s+)?(?:the|this|that|these|each)\s+"
                   r"(?:(?:relevant|given|provided|above|cited|same|first|second|third)\s+)?"
-                  r"(?:passages?|articles?|questions?|answers?|texts?|documents?|sources?)\b(?!\s+(?:says?|said|states?|stated|notes?|noted|reports?|reported)\b)"
+                  r"(?:passages?|articles?|questions?|answers?|texts?|documents?|sources?)\b"
+                  r"(?!\s+(?:says?|said|states?|stated|notes?|noted|reports?|reported)\b)"
                   r"|^\W*(?:so\s+)?(?:here is|here's|the answer is|the answer would be)\W*$", re.I)
 _SAYS = re.compile(r"^(?:the|this)\s+(?:article|text|story|report|passage)\s+(?:says|states|notes|reports)\s+"
                    r"(?:that\s+)?", re.I)

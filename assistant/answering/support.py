@@ -121,7 +121,8 @@ def name_words(text: str) -> set[str]:
 
 
 def names(claim: str) -> list[tuple[str, ...]]:
-    """Runs of capitalised words that name something: 'Wang Xingxing said Unitree ...' -> [(wang, xingxing), (unitree,)].
+    """Runs of capitalised words that name something: 'Wang Xingxing said Unitree ...' -> [(wang, xingxing),
+    (unitree,)].
 
     A sentence's first word counts only when the next word is capitalised too ('Boston Dynamics will ...')."""
     out: list[tuple[str, ...]] = []
