@@ -47,6 +47,7 @@ from assistant.answering.extractive.candidates import candidates  # noqa: E402
 from assistant.answering.extractive.scorer import MODEL, SPEAKER, Logistic, strict_factor  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
+from assistant.ingest.embedder import vocabulary  # noqa: E402
 from assistant.ingest.speakers import SPEAKER_RULES  # noqa: E402
 from assistant.retrieve.query import analyse  # noqa: E402
 from assistant.store.keyword import KEYWORD_VERSION  # noqa: E402
@@ -204,7 +205,8 @@ def sparest(by_ratio: dict[tuple[float, bool], float], n: int) -> tuple[float, b
 def gate_rows(items: list[dict], probs: list[np.ndarray], ratio: float, one_story: bool):
     G, target, keep = [], [], []
     for it, p in zip(items, probs):
-        G.append(F.gate_features(it["query"], it["d"]["cands"], it["X"], p, it["weights"], it["d"]["passages"]))
+        G.append(F.gate_features(it["query"], it["d"]["cands"], it["X"], p, it["weights"], it["d"]["passages"],
+                                 vocabulary()))
         right = bool(it["y"][picked(it, p, ratio, one_story)].any())
         target.append(int(it["answerable"]))
         keep.append(not it["answerable"] or right)

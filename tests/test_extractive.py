@@ -6,7 +6,9 @@ import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer, read
 from assistant.answering.extractive.candidates import Candidate, candidates
-from assistant.answering.extractive.features import FEATURES, coverage, gives, sentence_features, term_weights
+from assistant.answering.extractive.features import (FEATURES, coverage, gives, sentence_features, term_weights,
+                                                     unknown_names)
+from assistant.ingest.embedder import vocabulary
 from assistant.answering.extractive.scorer import MODEL, Logistic, load
 from assistant.answering.extractive.select import choose, compose, reading_order
 from assistant.retrieve.query import analyse
@@ -107,6 +109,14 @@ def test_a_sentence_that_only_restates_the_question_s_figure_or_name_does_not_gi
     rows = sentence_features(query, _cands(restates, answers), np.zeros(2), term_weights(query, [], None),
                              [_passage("x")])
     assert rows[:, FEATURES.index("kind")].tolist() == [0.0, 1.0]
+
+
+def test_the_gates_see_how_much_of_a_question_s_names_the_embedding_model_knows():
+    known = vocabulary()  # the shipped model's own words
+    assert unknown_names(analyse("What did Tony Blair say about Chelsea?"), known) == 0.0
+    assert unknown_names(analyse("Who is the chief executive of Quillon?"), known) == 1.0
+    assert unknown_names(analyse("What did Lei Jun say about Xiaomi?"), known) == 1 / 3
+    assert unknown_names(analyse("What did the mayor say about the budget?"), known) == 0.0
 
 
 def test_the_fitted_model_loads_and_says_what_to_do_when_it_is_stale(tmp_path):

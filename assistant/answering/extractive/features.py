@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Collection, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -21,7 +21,7 @@ FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "best_context", "top_words", "top_passage_meaning",
                  "missing", "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic",
-                 "top_topic", "story_names_missing", "asks_words")
+                 "top_topic", "story_names_missing", "asks_words", "names_unknown")
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -113,8 +113,9 @@ def _near(query: Query, text: str, weights: Mapping[str, float]) -> bool:
 
 
 def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, probs: np.ndarray,
-                  weights: Mapping[str, float], passages: Sequence[Passage]) -> np.ndarray:
-    """One row of GATE_FEATURES: how sure the best sentence is, and what of the question no candidate has."""
+                  weights: Mapping[str, float], passages: Sequence[Passage], known: Collection[str]) -> np.ndarray:
+    """One row of GATE_FEATURES: how sure the best sentence is, what of the question no candidate has, and how much
+    of its names the embedding model knows (`known`: its vocabulary), which says how far to trust its likeness."""
     best = int(np.argmax(probs))
     col = FEATURES.index
     seen = set().union(*(content_stems(c.text) for c in cands))
@@ -133,7 +134,15 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         float(bool(query.kind) and not feats[top, col("kind")].any()), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story),
         feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
+        unknown_names(query, known),
     ])
+
+
+def unknown_names(query: Query, known: Collection[str]) -> float:
+    """The share of the words of the question's names that are not in `known` (the embedding model's vocabulary:
+    "Quillon" and "Nandakumar" are read in pieces, "Tony Blair" is not); 0 when it gives no name."""
+    words = [w for n in query.names for w in re.findall(r"[a-z]+", n.lower())]
+    return sum(w not in known for w in words) / len(words) if words else 0.0
 
 
 def _missing(names: Sequence[str], text: str) -> float:
