@@ -42,6 +42,12 @@ def test_a_quote_that_goes_on_in_the_next_retrieved_chunk_keeps_its_speaker():
     assert [cands[i].text[:5] for i in reading_order(cands, picked)] == ['"Most', '"Peop']
 
 
+def test_a_markdown_subheading_is_no_sentence_to_answer_with():
+    text = "The start-up raised $40m.\n\n## Plans for the money\n\nIt will hire 30 engineers in Leeds."
+    assert [c.text for c in candidates([_passage(text)])] == ["The start-up raised $40m.",
+                                                             "It will hire 30 engineers in Leeds."]
+
+
 def test_chunks_of_different_articles_or_with_a_gap_are_not_joined():
     first = _passage(ARTICLE.strip(), 0, speakers=("Carla Ruiz",))
     elsewhere = _passage(NEXT, len(ARTICLE), doc="b")

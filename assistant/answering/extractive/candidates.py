@@ -10,6 +10,7 @@ from ...text.sentences import split_sentences
 from ...types import Passage
 
 _NOISE = re.compile(r"(?i)(photo:|alt=|click here|subscribe|sign up|newsletter|read more|advertisement|©)")
+_HEADING = re.compile(r"^#{1,6}\s")  # a Markdown article's subheading: a label, not a sentence of the story
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
         for order, ((s, e), who, (p_index, s_index, offset)) in enumerate(
                 zip(spans, sentence_speakers(text, spans, known=known), owners)):
             sentence = text[s:e].strip()
-            if len(sentence) >= 12 and not _NOISE.search(sentence):
+            if len(sentence) >= 12 and not _NOISE.search(sentence) and not _HEADING.match(sentence):
                 out.append(Candidate(p_index, s_index, sentence, who, previous, run_index, order, offset))
             previous = sentence
     out.sort(key=lambda c: (c.passage, c.position))
