@@ -90,7 +90,7 @@ class ExtractiveAnswerer:
         self.embed = embed
         self.idf = idf
         self.model = model or load()
-        self.known = vocabulary() if known is None else known  # the words the embedding model knows
+        self.known = known  # the words the embedding model knows (None: the shipped model's, see `read`)
         self.why = ""  # after an answer: why (parts of) the question were not answered
 
     def sentences(self, question: str, passages: Sequence[Passage],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Callable, Collection, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -58,14 +59,15 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     topic = topic_weights(query, weights)
     for row, cand, sim in zip(rows, cands, sims):
         stems = content_stems(cand.text)
-        given = bool(query.kind) and next(gives(query, cand.text), None) is not None
+        given_at = list(gives(query, cand.text)) if query.kind else []
+        given = bool(given_at)
         speaks = any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
         lower = f"{cand.previous} {cand.text}".lower()
         row[:] = (
             float(sim), coverage(weights, stems), coverage(weights, content_stems(cand.previous)),
             passage_cover[cand.passage], passages[cand.passage].dense, given,
-            given and _near(query, cand.text, weights),
-            given and bool(query.counted) and _near(query, cand.text, {stem(query.counted): 1.0}),
+            _near(given_at, cand.text, weights),
+            bool(query.counted) and _near(given_at, cand.text, {stem(query.counted): 1.0}),
             sum(mentions(n, lower) for n in names) / len(names) if names else 0.0,
             speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
@@ -95,7 +97,7 @@ _VALUE = re.compile(r"\d[\d,.]*\d|\d|\b[A-Z][\w'’-]+")
 def gives(query: Query, text: str) -> Iterator[re.Match]:
     """Where `text` gives the kind of answer the question asks for, and not only what the question itself states
     ("1989" or "Doug Smith" again is no answer to "How many votes in 1989?" or "Who replaced Doug Smith?")."""
-    asked = {v.lower() for v in _VALUE.findall(query.text)}
+    asked = _stated(query.text)
     values = [(v.start(), v.end(), v.group().lower()) for v in _VALUE.finditer(text)]
     for m in query.kind.given.finditer(text):
         inside = [v for s, e, v in values if s < m.end() and m.start() < e]  # the whole figures and names it touches
@@ -103,9 +105,16 @@ def gives(query: Query, text: str) -> Iterator[re.Match]:
             yield m
 
 
-def _near(query: Query, text: str, weights: Mapping[str, float]) -> bool:
-    """A question word close to what gives the answer: '2,000 staff' for 'how many staff'."""
-    for m in gives(query, text):
+@lru_cache(maxsize=64)
+def _stated(question: str) -> frozenset[str]:
+    """The figures and names a question states, lower-cased (read once per question, not once per sentence)."""
+    return frozenset(v.lower() for v in _VALUE.findall(question))
+
+
+def _near(given_at: Sequence[re.Match], text: str, weights: Mapping[str, float]) -> bool:
+    """A question word close to what gives the answer (`given_at`: where `text` gives it): '2,000 staff' for 'how
+    many staff'."""
+    for m in given_at:
         around = content_words_in_order(text[:m.start()])[-_NEAR:] + content_words_in_order(text[m.end():])[:_NEAR]
         if any(stem(w) in weights for w in around):
             return True
