@@ -22,26 +22,24 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
     of a quote it leaves open."""
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     best = order[0]
-    picked, length, said = [best], cands[best].words, {" ".join(words(cands[best].text))}
+    picked, said = [best], {" ".join(words(cands[best].text))}
+
+    def fits(i: int | None) -> bool:
+        return i is not None and i not in picked and \
+            sum(cands[j].words for j in picked) + cands[i].words <= max_words
+
     for i in order[1:]:
         if len(picked) >= max_sentences or probs[i] < keep_ratio * probs[best]:
             break
-        if one_story and cands[i].run != cands[best].run:
-            continue
         plain = " ".join(words(cands[i].text))
-        if length + cands[i].words <= max_words and plain not in said:
+        if (not one_story or cands[i].run == cands[best].run) and fits(i) and plain not in said:
             picked.append(i)
-            length += cands[i].words
             said.add(plain)
     where = {(c.run, c.order): i for i, c in enumerate(cands)}
-    before = where.get((cands[best].run, cands[best].order - 1))
-    if _POINTS_BACK.match(cands[best].text) and before is not None and before not in picked and \
-            length + cands[before].words <= max_words:
+    before, after = (where.get((cands[best].run, cands[best].order + k)) for k in (-1, 1))
+    if _POINTS_BACK.match(cands[best].text) and fits(before):
         picked.append(before)
-        length += cands[before].words
-    after = where.get((cands[best].run, cands[best].order + 1))
-    if quotes and after is not None and after not in picked and leaves_quote_open(cands[best].text) and \
-            length + cands[after].words <= max_words:
+    if quotes and leaves_quote_open(cands[best].text) and fits(after):
         picked.append(after)
     return picked
 
