@@ -129,7 +129,7 @@ def folds(items: list[dict]) -> list[tuple[list[int], list[int]]]:
 NEGATIVES = 40  # unlabelled sentences paired with each labelled one of the same question
 
 
-def sentence_model(items: list[dict]) -> dict:
+def sentence_model(items: list[dict], names: tuple[str, ...] = F.FEATURES) -> dict:
     """A ranking model: a logistic regression on the differences between a labelled sentence and unlabelled ones of
     the same question (what matters is which sentence of a question answers it), with an intercept fitted
     afterwards so that its output reads as a probability over the sentences."""
@@ -153,8 +153,7 @@ def sentence_model(items: list[dict]) -> dict:
     y = np.concatenate([it["y"] for it in items if it["labelled"]])
     calibration = LogisticRegression(C=C, max_iter=5000, random_state=SEED).fit(((X - mean) / scale @ coef)[:, None], y)
     a, b = float(calibration.coef_[0][0]), float(calibration.intercept_[0])
-    return dict(names=list(F.FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=(coef * a).tolist(),
-                intercept=b)
+    return dict(names=list(names), mean=mean.tolist(), scale=scale.tolist(), coef=(coef * a).tolist(), intercept=b)
 
 
 STRICT_SHARE = 0.9  # a kind is strict when this share of its dev questions have a labelled sentence of that kind
@@ -251,6 +250,74 @@ def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray,
     return best[1], best[2]
 
 
+def out_of_fold(items: list[dict], names: tuple[str, ...] = F.FEATURES) -> dict:
+    """Everything fitted, out of fold: sentence probabilities (`oof`), the strict kinds, the keep ratio, the gates'
+    rows and outputs, their thresholds and what they refuse (`names`: the sentence features' names)."""
+    oof: list[np.ndarray] = [np.zeros(0)] * len(items)
+    kinds = strict_kinds(items)
+    for train, test in folds(items):
+        model = sentence_model([items[i] for i in train], names)
+        for i in test:
+            oof[i] = strict(items[i], probability(model, items[i]["X"]), kinds)
+    labelled = [i for i, it in enumerate(items) if it["labelled"]]
+    top1 = np.mean([items[i]["y"][int(np.argmax(oof[i]))] for i in labelled if items[i]["y"].any()])
+    by_ratio = {(r, one): np.mean([answer_right(items[i], oof[i], r, one) for i in labelled])
+                for r in RATIOS for one in (True, False)}
+    ratio, one_story = sparest(by_ratio, len(labelled))
+    G, target, keep = gate_rows(items, oof, ratio, one_story)
+    offtopic = np.array([it["offtopic"] for it in items])
+    near = (target == 0) & ~offtopic
+    answering = (target == 1) & keep  # answerable questions answered wrongly are wrong either way: left out
+    topic_oof, gate_oof = gate_out_of_fold(items, G, target, answering | offtopic), \
+        gate_out_of_fold(items, G, target, answering | near)
+    topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1, offtopic)
+    return dict(oof=oof, kinds=kinds, top1=top1, by_ratio=by_ratio, ratio=ratio, one_story=one_story, G=G,
+                target=target, offtopic=offtopic, near=near, answering=answering, topic_at=topic_at,
+                answer_at=answer_at, refused=(topic_oof < topic_at) | (gate_oof < answer_at))
+
+
+def report(items: list[dict], fit: dict) -> str:
+    """The out-of-fold outcome by question (a two-part question is one): answered right (every keyword said),
+    answered wrong, unanswerable ones answered, and the criterion every choice here was made on: right less wrong
+    less unanswerable answered."""
+    by_question: dict[int, list[int]] = {}
+    for k, it in enumerate(items):
+        by_question.setdefault(it["group"], []).append(k)
+    right = wrong = answered_unanswerable = 0
+    for group in by_question.values():
+        said = {i for k in group if not fit["refused"][k]
+                for i in picked(items[k], fit["oof"][k], fit["ratio"], fit["one_story"])}
+        first = items[group[0]]
+        if said and not first["answerable"]:
+            answered_unanswerable += 1
+        elif said:
+            text = " ".join(first["d"]["cands"][i].text for i in said).lower()
+            ok = all(k.lower() in text for k in first["keywords"])
+            right, wrong = right + ok, wrong + (not ok)
+    r, t = fit["refused"], fit["target"]
+    return (f"best sentence labelled {fit['top1']:.3f}; refused: off-topic {r[fit['offtopic']].mean():.3f}, "
+            f"near-topic {r[fit['near']].mean():.3f}, answerable {r[t == 1].mean():.3f}; questions right {right}, "
+            f"wrong {wrong}, unanswerable answered {answered_unanswerable}: "
+            f"criterion {right - wrong - answered_unanswerable}")
+
+
+def load_items(files: list[str], index: str) -> list[dict]:
+    """The question parts of `files` as `rows`, their retrieval over `index` cached (see prepare)."""
+    qa = Assistant(index_dir=index, backend="extractive")
+    questions = [q for f in files for q in load_questions(f)]
+    # the cache holds retrieval results and the parts' vectors: keyed by the questions and how they split, the index
+    # and what it holds (each article's indexing time: a re-embedded or re-parsed article changes it; the speaker
+    # rules it was attributed with, which change without re-indexing) and the fusion, so a change of any of them
+    # refits from scratch
+    held = sorted((a.doc_id, a.indexed_at, a.chunks) for a in qa.articles())
+    key = hashlib.sha256(json.dumps([[q.id, q.question, analyse(q.question).parts] for q in questions] +
+                                    [str(Path(index).resolve()), held, SPEAKER_RULES, KEYWORD_VERSION,
+                                     repr(qa.retriever.config)])
+                         .encode("utf-8")).hexdigest()[:12]
+    cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
+    return rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("questions", nargs="+")
@@ -259,45 +326,14 @@ def main() -> int:
     args = ap.parse_args()
     if any("unseen" in Path(f).name for f in args.questions):
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
-    qa = Assistant(index_dir=args.index, backend="extractive")
-    questions = [q for f in args.questions for q in load_questions(f)]
-    # the cache holds retrieval results and the parts' vectors: keyed by the questions and how they split, the index
-    # and what it holds (each article's indexing time: a re-embedded or re-parsed article changes it; the speaker
-    # rules it was attributed with, which change without re-indexing) and the fusion, so a change of any of them
-    # refits from scratch
-    held = sorted((a.doc_id, a.indexed_at, a.chunks) for a in qa.articles())
-    key = hashlib.sha256(json.dumps([[q.id, q.question, analyse(q.question).parts] for q in questions] +
-                                    [str(Path(args.index).resolve()), held, SPEAKER_RULES, KEYWORD_VERSION,
-                                     repr(qa.retriever.config)])
-                         .encode("utf-8")).hexdigest()[:12]
-    cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
-    items = rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))
+    items = load_items(args.questions, args.index)
     print(f"{len(items)} question parts ({sum(it['answerable'] for it in items)} answerable), "
           f"{sum(len(it['y']) for it in items)} sentences, {sum(int(it['y'].sum()) for it in items)} labelled")
-    oof: list[np.ndarray] = [np.zeros(0)] * len(items)
-    kinds = strict_kinds(items)
-    for train, test in folds(items):
-        model = sentence_model([items[i] for i in train])
-        for i in test:
-            oof[i] = strict(items[i], probability(model, items[i]["X"]), kinds)
-    labelled = [i for i, it in enumerate(items) if it["labelled"]]
-    top1 = np.mean([items[i]["y"][int(np.argmax(oof[i]))] for i in labelled if items[i]["y"].any()])
-    by_ratio = {(r, one): np.mean([answer_right(items[i], oof[i], r, one) for i in labelled])
-                for r in RATIOS for one in (True, False)}
-    ratio, one_story = sparest(by_ratio, len(labelled))
-    print(f"out of fold: best sentence labelled {top1:.3f}; right answers by keep ratio and one story",
-          {k: round(v, 3) for k, v in by_ratio.items()}, "->", ratio, one_story)
-    G, target, keep = gate_rows(items, oof, ratio, one_story)
-    offtopic = np.array([it["offtopic"] for it in items])
-    near = (target == 0) & ~offtopic
-    answering = (target == 1) & keep  # answerable questions answered wrongly are wrong either way: left out
-    topic_oof, gate_oof = gate_out_of_fold(items, G, target, answering | offtopic), \
-        gate_out_of_fold(items, G, target, answering | near)
-    topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1, offtopic)
-    refused = (topic_oof < topic_at) | (gate_oof < answer_at)
-    print(f"gates out of fold: the articles are about it from {topic_at:.3f}, they answer it from {answer_at:.3f}; "
-          f"refused: off-topic {refused[offtopic].mean():.3f}, near-topic {refused[near].mean():.3f}, "
-          f"answerable {refused[target == 1].mean():.3f}")
+    fit = out_of_fold(items)
+    print("out of fold:", report(items, fit))
+    kinds, ratio, one_story, G, target = (fit[k] for k in ("kinds", "ratio", "one_story", "G", "target"))
+    refused, offtopic, near, answering = (fit[k] for k in ("refused", "offtopic", "near", "answering"))
+    top1, topic_at, answer_at = fit["top1"], fit["topic_at"], fit["answer_at"]
     model = dict(
         fitted=f"{date.today().isoformat()} by eval/fit_extractive.py (seed {SEED}) on {', '.join(args.questions)}: "
                f"{len(items)} question parts",
