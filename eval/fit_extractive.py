@@ -330,6 +330,10 @@ def main() -> int:
     print(f"{len(items)} question parts ({sum(it['answerable'] for it in items)} answerable), "
           f"{sum(len(it['y']) for it in items)} sentences, {sum(int(it['y'].sum()) for it in items)} labelled")
     fit = out_of_fold(items)
+    print("out of fold: right answers by keep ratio and one story",
+          {k: round(float(v), 3) for k, v in fit["by_ratio"].items()}, "->", fit["ratio"], fit["one_story"])
+    print(f"gates out of fold: the articles are about it from {fit['topic_at']:.3f}, they answer it from "
+          f"{fit['answer_at']:.3f}")
     print("out of fold:", report(items, fit))
     kinds, ratio, one_story, G, target = (fit[k] for k in ("kinds", "ratio", "one_story", "G", "target"))
     refused, offtopic, near, answering = (fit[k] for k in ("refused", "offtopic", "near", "answering"))
