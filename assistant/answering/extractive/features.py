@@ -17,12 +17,12 @@ from .candidates import Candidate
 Idf = Callable[[list[str]], Mapping[str, float]]
 
 # one column per signal a sentence is scored on
-FEATURES = ("meaning", "words", "context", "passage_words", "passage_meaning", "kind", "near", "counted", "names",
-            "speaks_quote", "other_speaker", "quote", "early", "length", "new_words", "topic_words")
+FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
+            "quote", "early", "length", "new_words", "topic_words")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
-GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "best_context", "top_words", "top_passage_meaning",
-                 "missing", "names_missing", "years_missing", "kind_missing", "kind_near", "best_topic", "story_topic",
-                 "top_topic", "story_names_missing", "asks_words", "names_unknown")
+GATE_FEATURES = ("best_logit", "best_words", "top_words", "top_passage_meaning", "missing", "names_missing",
+                 "years_missing", "kind_near", "best_topic", "story_topic", "top_topic", "story_names_missing",
+                 "asks_words", "names_unknown")
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -64,8 +64,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
         speaks = any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
         lower = f"{cand.previous} {cand.text}".lower()
         row[:] = (
-            float(sim), coverage(weights, stems), coverage(weights, content_stems(cand.previous)),
-            passage_cover[cand.passage], passages[cand.passage].dense, given,
+            float(sim), coverage(weights, stems), passage_cover[cand.passage], given,
             _near(given_at, cand.text, weights),
             bool(query.counted) and _near(given_at, cand.text, {stem(query.counted): 1.0}),
             sum(mentions(n, lower) for n in names) / len(names) if names else 0.0,
@@ -136,11 +135,9 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
     story_text = " ".join(story_sentences).lower()
     chance = float(np.clip(probs[best], 1e-6, 1 - 1e-6))
     return np.array([
-        math.log(chance / (1 - chance)), feats[best, col("meaning")], feats[best, col("words")],
-        feats[best, col("context")], feats[:, col("words")].max(), max(p.dense for p in passages),
-        1 - coverage(weights, seen), _missing(names, text),
-        float(bool(query.years) and not any(y in text for y in query.years)),
-        float(bool(query.kind) and not feats[top, col("kind")].any()), float(feats[top, col("near")].any()),
+        math.log(chance / (1 - chance)), feats[best, col("words")], feats[:, col("words")].max(),
+        max(p.dense for p in passages), 1 - coverage(weights, seen), _missing(names, text),
+        float(bool(query.years) and not any(y in text for y in query.years)), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story),
         feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
         unknown_names(query, known),
