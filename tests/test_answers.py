@@ -82,31 +82,33 @@ def test_a_two_part_question_is_answered_from_both_articles(sample_assistant):
 # Questions over the sample articles, and what a right answer holds (None: the articles do not answer it). Cases the
 # fitted answerer gets wrong today are marked: they are its known misses, reported in docs/quality.md, and turn into
 # failures the day it gets them right (strict), so the table stays true.
+def miss(question: str, holds: str | None, why: str):
+    return pytest.param(question, holds, marks=pytest.mark.xfail(
+        strict=True, reason=f"a measured miss of the fitted offline answerer (issue 18): {why}"))
+
+
 SAMPLE_QUESTIONS = [
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
-    pytest.param("How many moons does the Greyhaven wind farm have?", None,
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): it answers with the turbines' count")),
-    pytest.param("Who won the Westmarch governor election?", None,  # the debate story previews the election
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): refitted on dev 2,835 with five features fewer, the answer gate's confidence in the debate story is 0.39 against the 0.23 it needs (0.11 before)")),
+    miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
+    miss("Who won the Westmarch governor election?", None,  # the debate story previews the election
+         "refitted on dev 2,835 with five features fewer, the answer gate's confidence in the debate story is 0.39 "
+         "against the 0.23 it needs (0.11 before)"),
     ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
     ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
-    pytest.param("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue "
-                                         "18): the gates, told how much of a question's names the embedding model "
-                                         "knows, answer it with the approval 'on Thursday' though no passage names "
-                                         "him (on dev a question's names are all absent as often for answerable "
-                                         "questions as for traps)")),
-    pytest.param("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
-                 marks=pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue "
-                                         "18): refitted on dev 2,635, a date is strict again, and his words give "
-                                         "none; it answers with the approval 'on Thursday'")),
+    miss("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
+         "the gates, told how much of a question's names the embedding model knows, answer it with the approval "
+         "'on Thursday' though no passage names him (on dev a question's names are all absent as often for "
+         "answerable questions as for traps)"),
+    miss("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
+         "refitted on dev 2,635, a date is strict again, and his words give none; it answers with the approval "
+         "'on Thursday'"),
 ]
 
 
