@@ -9,7 +9,7 @@ from assistant.answering.extractive.candidates import Candidate, candidates
 from assistant.answering.extractive.features import (FEATURES, coverage, gives, sentence_features, term_weights,
                                                      unknown_names)
 from assistant.ingest.embedder import vocabulary
-from assistant.answering.extractive.scorer import MODEL, Logistic, load
+from assistant.answering.extractive.scorer import MODEL, Logistic, fitted, load
 from assistant.answering.extractive.select import choose, compose, reading_order
 from assistant.retrieve.query import analyse
 from assistant.types import Passage
@@ -131,7 +131,16 @@ def test_the_fitted_model_loads_and_says_what_to_do_when_it_is_stale(tmp_path):
     saved = json.loads(MODEL.read_text())
     saved["sentences"]["names"] = ["meaning"]
     with pytest.raises(ValueError, match="fit_extractive.py"):
-        Logistic.from_dict(saved["sentences"], FEATURES)
+        fitted(saved["sentences"], FEATURES)
+
+
+def test_boosted_trees_add_the_leaf_each_row_reaches():
+    # one tree: x0 <= 0.5 goes left to a leaf (+1), else right to a split on x1 <= 2 (leaves -1 and +3)
+    tree = [[0, 0.5, 1, 2, 0.0], [0, 0.0, 0, 0, 1.0], [1, 2.0, 3, 4, 0.0], [0, 0.0, 0, 0, -1.0], [0, 0.0, 0, 0, 3.0]]
+    trees = fitted({"names": ["a", "b"], "base": -1.0, "trees": [tree, [[0, 0.0, 0, 0, 0.5]]]}, ("a", "b"))
+    X = np.array([[0.5, 9.0], [0.7, 2.0], [0.7, 2.5]])
+    expected = 1 / (1 + np.exp(-(np.array([1.0, -1.0, 3.0]) - 1.0 + 0.5)))
+    assert np.allclose(trees.probability(X), expected) and np.isclose(trees.probability(X[2]), expected[2])
 
 
 def test_the_fitted_scorer_prefers_the_sentence_that_gives_what_is_asked():

@@ -1,4 +1,5 @@
-"""The fitting script's choices that are pure: the gates' operating point."""
+"""The fitting script's choices that are pure: the gates' operating point, the keep ratio, and the answer gate's
+trees as stored."""
 import importlib.util
 from pathlib import Path
 
@@ -41,3 +42,13 @@ def test_the_keep_ratio_is_the_strictest_within_one_standard_error_of_the_best()
     by_ratio = {(0.0, True): 0.76, (0.2, True): 0.75, (0.3, True): 0.74, (0.4, True): 0.70, (0.3, False): 0.6}
     assert fit.sparest(by_ratio, 400) == (0.3, True)
     assert fit.sparest(by_ratio, 100_000) == (0.0, True)  # with a tiny error, only the best
+
+
+def test_the_answer_gates_trees_are_stored_as_the_answerer_reads_them():
+    import json
+
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 3))
+    y = ((X[:, 0] > 0.5) ^ (X[:, 1] > 0.5)).astype(int)  # one feature's sign flips with another: no weighted sum fits
+    trees = json.loads(json.dumps(fit.fit_trees(X, y, ("a", "b", "c"))))  # raises if scorer.Trees reads them wrong
+    assert ((fit.probability(trees, X) > 0.5) == y).mean() > 0.95

@@ -1,6 +1,7 @@
 """The fitted models: a sentence scorer (how likely a sentence holds the answer) and a gate (whether the articles
-answer the question at all, in two steps: whether they are about it, and whether they give what it asks). All are
-logistic regressions fitted by eval/fit_extractive.py into model.json."""
+answer the question at all, in two steps: whether they are about it, and whether they give what it asks). The scorer
+and the topic gate are logistic regressions, the answer gate boosted trees; eval/fit_extractive.py fits them all into
+model.json."""
 from __future__ import annotations
 
 import json
@@ -32,19 +33,53 @@ class Logistic:
         z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return 1 / (1 + np.exp(-z))
 
+
+
+@dataclass(frozen=True)
+class Trees:
+    """Boosted regression trees over the raw features: the probability is the logistic of `base` plus one leaf value
+    per tree. model.json holds a tree as one row per node: feature, threshold, left, right, value; a node whose left
+    is 0 is a leaf, and a row goes left when its feature is at most the threshold. Here all trees' nodes are in one
+    array, so every tree is walked at once."""
+
+    names: tuple[str, ...]
+    base: float
+    nodes: np.ndarray  # feature, threshold, left, right, value; left and right index this array, left -1: a leaf
+    roots: np.ndarray
+
     @classmethod
-    def from_dict(cls, d: dict, expected: tuple[str, ...]) -> "Logistic":
-        if tuple(d["names"]) != expected:
-            raise ValueError(f"{MODEL} was fitted on features {d['names']}, the code computes {list(expected)}: "
-                             "refit it with `python eval/fit_extractive.py` (see its docstring)")
-        return cls(tuple(d["names"]), *(np.array(d[k], dtype=float) for k in ("mean", "scale", "coef")),
-                   float(d["intercept"]))
+    def from_lists(cls, names: tuple[str, ...], base: float, trees: list[list[list[float]]]) -> "Trees":
+        roots = np.cumsum([0] + [len(t) for t in trees[:-1]])
+        nodes = np.vstack([np.array(t, dtype=float) + [0, 0, root, root, 0] for t, root in zip(trees, roots)])
+        nodes[nodes[:, 2] == roots.repeat([len(t) for t in trees]), 2] = -1  # a left of 0 (the tree's root): a leaf
+        return cls(names, base, nodes, roots)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        X = np.atleast_2d(x)
+        node = np.tile(self.roots, (len(X), 1))
+        feature, threshold, left, right = (self.nodes[:, k] for k in range(4))
+        while (inner := left[node] >= 0).any():
+            goes_left = np.take_along_axis(X, feature[node].astype(int), axis=1) <= threshold[node]
+            node = np.where(inner, np.where(goes_left, left[node], right[node]).astype(int), node)
+        p = 1 / (1 + np.exp(-(self.base + self.nodes[node, 4].sum(axis=1))))
+        return p if np.ndim(x) == 2 else p[0]
+
+
+def fitted(d: dict, expected: tuple[str, ...]) -> Logistic | Trees:
+    """A model of model.json: trees when it has them, else a logistic regression; its features must be `expected`."""
+    if tuple(d["names"]) != expected:
+        raise ValueError(f"{MODEL} was fitted on features {d['names']}, the code computes {list(expected)}: "
+                         "refit it with `python eval/fit_extractive.py` (see its docstring)")
+    if "trees" in d:
+        return Trees.from_lists(tuple(d["names"]), float(d["base"]), d["trees"])
+    return Logistic(tuple(d["names"]), *(np.array(d[k], dtype=float) for k in ("mean", "scale", "coef")),
+                    float(d["intercept"]))
 
 
 @dataclass(frozen=True)
 class Model:
     sentences: Logistic
-    gate: Logistic  # do the articles give what the question asks (fitted against near-topic questions) ...
+    gate: Trees  # do the articles give what the question asks (fitted against near-topic questions) ...
     answer_at: float  # ... from this probability
     topic_gate: Logistic  # are the articles about the question at all (fitted against off-topic questions) ...
     topic_at: float  # ... from this probability
@@ -75,6 +110,6 @@ def strict_factor(query: Query, cands: Sequence[Candidate], feats: np.ndarray,
 @lru_cache(maxsize=1)
 def load(path: Path = MODEL) -> Model:
     d = json.loads(path.read_text(encoding="utf-8"))
-    return Model(Logistic.from_dict(d["sentences"], FEATURES), Logistic.from_dict(d["gate"], GATE_FEATURES),
-                 float(d["answer_at"]), Logistic.from_dict(d["topic_gate"], GATE_FEATURES), float(d["topic_at"]),
+    return Model(fitted(d["sentences"], FEATURES), fitted(d["gate"], GATE_FEATURES), float(d["answer_at"]),
+                 fitted(d["topic_gate"], GATE_FEATURES), float(d["topic_at"]),
                  float(d["keep_ratio"]), bool(d["one_story"]), dict(d["strict_kinds"]))
