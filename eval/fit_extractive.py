@@ -120,7 +120,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, names) -> dict:
 
 
 # the answer gate's trees (scikit-learn's HistGradientBoostingClassifier): shallow, many and slow to learn, with
-# leaves of at least 20 questions; out of fold on dev 2,835 these beat depths 2 and 4 and 100 faster-learning trees
+# leaves of at least 20 questions; out of fold on dev 2,835 (with trees for both gates then) these beat depths 2 and
+# 4 and 100 faster-learning trees
 TREES = dict(max_depth=3, max_iter=200, learning_rate=0.05, l2_regularization=1.0, min_samples_leaf=20)
 
 
