@@ -153,7 +153,7 @@ def folds(items: list[dict]) -> list[tuple[list[int], list[int]]]:
 NEGATIVES = 40  # unlabelled sentences paired with each labelled one of the same question
 
 
-def sentence_model(items: list[dict], names: tuple[str, ...] = F.FEATURES) -> dict:
+def sentence_model(items: list[dict]) -> dict:
     """A ranking model: a logistic regression on the differences between a labelled sentence and unlabelled ones of
     the same question (what matters is which sentence of a question answers it), with an intercept fitted
     afterwards so that its output reads as a probability over the sentences."""
@@ -177,7 +177,7 @@ def sentence_model(items: list[dict], names: tuple[str, ...] = F.FEATURES) -> di
     y = np.concatenate([it["y"] for it in items if it["labelled"]])
     calibration = LogisticRegression(C=C, max_iter=5000, random_state=SEED).fit(((X - mean) / scale @ coef)[:, None], y)
     a, b = float(calibration.coef_[0][0]), float(calibration.intercept_[0])
-    return dict(names=list(names), mean=mean.tolist(), scale=scale.tolist(), coef=(coef * a).tolist(), intercept=b)
+    return dict(names=list(F.FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=(coef * a).tolist(), intercept=b)
 
 
 STRICT_SHARE = 0.9  # a kind is strict when this share of its dev questions have a labelled sentence of that kind
@@ -274,13 +274,13 @@ def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray,
     return best[1], best[2]
 
 
-def out_of_fold(items: list[dict], names: tuple[str, ...] = F.FEATURES) -> dict:
+def out_of_fold(items: list[dict]) -> dict:
     """Everything fitted, out of fold: sentence probabilities (`oof`), the strict kinds, the keep ratio, the gates'
-    rows and outputs, their thresholds and what they refuse (`names`: the sentence features' names)."""
+    rows and outputs, their thresholds and what they refuse."""
     oof: list[np.ndarray] = [np.zeros(0)] * len(items)
     kinds = strict_kinds(items)
     for train, test in folds(items):
-        model = sentence_model([items[i] for i in train], names)
+        model = sentence_model([items[i] for i in train])
         for i in test:
             oof[i] = strict(items[i], probability(model, items[i]["X"]), kinds)
     labelled = [i for i, it in enumerate(items) if it["labelled"]]
