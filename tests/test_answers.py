@@ -91,17 +91,15 @@ SAMPLE_QUESTIONS = [
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
-    miss("How much did Norvale Water pay the hackers?", None,  # the story says nothing of a payment
-         "the answer gate's trees give Quillon's funding round (in Norvale Science Park) 0.37 against the 0.29 an "
-         "answer needs"),
+    ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
-    ("Who won the Westmarch governor election?", None),  # the debate story previews the election
+    miss("Who won the Westmarch governor election?", None,  # the debate story previews the election
+         "the answer gate gives the debate story 0.30, and an answer needs 0.29"),
     ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
-    miss("What did Dr Nandakumar say about power?", "Nandakumar",  # a title the article does not give her
-         "the answer gate's trees give her words 0.26 against the 0.29 an answer needs"),
+    ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
     miss("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
          "the gates, told how much of a question's names the embedding model knows, answer it with the approval "

@@ -20,9 +20,9 @@ Idf = Callable[[list[str]], Mapping[str, float]]
 FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
             "quote", "early", "length", "new_words", "topic_words")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
-GATE_FEATURES = ("best_logit", "best_words", "top_words", "top_passage_meaning", "missing", "names_missing",
-                 "years_missing", "kind_near", "best_topic", "story_topic", "top_topic", "story_names_missing",
-                 "asks_words", "names_unknown")
+GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
+                 "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
+                 "story_names_missing", "asks_words", "names_unknown")
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -135,8 +135,9 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
     story_text = " ".join(story_sentences).lower()
     chance = float(np.clip(probs[best], 1e-6, 1 - 1e-6))
     return np.array([
-        math.log(chance / (1 - chance)), feats[best, col("words")], feats[:, col("words")].max(),
-        max(p.dense for p in passages), 1 - coverage(weights, seen), _missing(names, text),
+        math.log(chance / (1 - chance)), feats[best, col("meaning")], feats[best, col("words")],
+        feats[:, col("words")].max(), max(p.dense for p in passages), 1 - coverage(weights, seen),
+        _missing(names, text),
         float(bool(query.years) and not any(y in text for y in query.years)), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story),
         feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
