@@ -34,7 +34,6 @@ class Logistic:
         return 1 / (1 + np.exp(-z))
 
 
-
 @dataclass(frozen=True)
 class Trees:
     """Boosted regression trees over the raw features: the probability is the logistic of `base` plus one leaf value
@@ -79,7 +78,7 @@ def fitted(d: dict, expected: tuple[str, ...]) -> Logistic | Trees:
 @dataclass(frozen=True)
 class Model:
     sentences: Logistic
-    gate: Trees  # do the articles give what the question asks (fitted against near-topic questions) ...
+    gate: Logistic | Trees  # do the articles give what the question asks (fitted against near-topic questions) ...
     answer_at: float  # ... from this probability
     topic_gate: Logistic  # are the articles about the question at all (fitted against off-topic questions) ...
     topic_at: float  # ... from this probability
