@@ -91,7 +91,9 @@ SAMPLE_QUESTIONS = [
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
-    ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
+    miss("How much did Norvale Water pay the hackers?", None,  # the story says nothing of a payment
+         "refitted on dev 3,035, the answer gate gives the chip story's '$4 billion' sentence 0.49 (an answer needs "
+         "0.27), though its story never names Norvale Water; out of fold it refuses 94% of such questions"),
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
     miss("Who won the Westmarch governor election?", None,  # the debate story previews the election
          "the answer gate gives the debate story 0.30, and an answer needs 0.29"),

@@ -76,6 +76,16 @@ def test_an_open_quote_goes_on_when_someones_words_are_asked():
     assert choose(cands, np.array([0.9, 0.1, 0.1]), 0.8, 80, 3) == [0]
 
 
+def test_someones_words_come_with_the_rest_of_their_quote_either_side():
+    said = [("Tom Reyes",)] * 3 + [("Ana Lin",), ()]
+    texts = ['"We built it for the town," said Tom Reyes.', '"The plant will pay its way."', '"Give it ten years."',
+             '"It is a folly," said Ana Lin.', "The vote is on Friday."]
+    cands = [Candidate(0, n, t, who, run=0, order=n) for n, (t, who) in enumerate(zip(texts, said))]
+    probs = np.array([0.1, 0.9, 0.1, 0.1, 0.1])
+    assert sorted(choose(cands, probs, 0.8, 80, 3, quotes=True)) == [0, 1, 2]  # his, not hers
+    assert sorted(choose(cands, probs, 0.8, 11, 3, quotes=True)) == [1, 2]  # within the budget: 9 words before
+    assert choose(cands, probs, 0.8, 80, 3) == [1]  # no one's words asked
+
 def test_compose_puts_the_number_before_the_stop_and_drops_the_articles_own_markers():
     cands = [Candidate(1, 0, "It was built in 1962 [2].", ()), Candidate(0, 1, '"We won," he said.', ())]
     assert compose(cands, [0, 1]) == ["It was built in 1962 [2].", '"We won," he said [1].']

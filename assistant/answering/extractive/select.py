@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...text.quotes import leaves_quote_open
+from ...text.quotes import has_quote, leaves_quote_open
 from ...text.words import words
 from ..citations import defuse_markers
 from .candidates import Candidate
@@ -19,7 +19,7 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
     """The best sentence, then others nearly as likely (from the same story when `one_story`; not the same words
     again, as a re-published story or a repeated quote has them), within the budget; then what the best one needs
     to be read: the sentence it points back to ("They ...") and, when someone's words are asked (`quotes`), the rest
-    of a quote it leaves open."""
+    of a quote it leaves open and its speaker's quoted sentences either side of it."""
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     best = order[0]
     picked, said = [best], {" ".join(words(cands[best].text))}
@@ -41,6 +41,13 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
         picked.append(before)
     if quotes and leaves_quote_open(cands[best].text) and fits(after):
         picked.append(after)
+    if quotes and cands[best].speakers and has_quote(cands[best].text):
+        for step in (-1, 1):  # the rest of its quote: its speaker's quoted sentences either side
+            k = where.get((cands[best].run, cands[best].order + step))
+            while k is not None and cands[k].speakers == cands[best].speakers and has_quote(cands[k].text) and \
+                    (k in picked or fits(k)):
+                picked += [] if k in picked else [k]
+                k = where.get((cands[k].run, cands[k].order + step))
     return picked
 
 
