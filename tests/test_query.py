@@ -36,6 +36,13 @@ def test_a_part_that_names_someone_before_its_pronoun_keeps_its_own_subject():
         "What did she say Verrow owed the town (Ines Caro)?"
 
 
+def test_a_part_that_names_nothing_is_about_what_the_first_part_names():
+    parts = split("How many customers did Lumora Pay lose in the breach, and how much was the firm fined?")
+    assert parts[1] == "How much was the firm fined (Lumora Pay)?"
+    assert split("How much did Lumora Pay lose, and how much did Tarrow Bank make?")[1] == \
+        "How much did Tarrow Bank make?"
+
+
 @pytest.mark.parametrize("question", ["Who won the cup and the league?", "What did bread and milk cost?"])
 def test_one_question_with_and_is_not_split(question):
     assert split(question) == [question]
@@ -53,7 +60,7 @@ def test_analyse_gathers_kind_names_years_and_topic_words():
 
 def test_a_second_question_may_open_with_a_preposition():
     assert split("Since when has Halbrook run buses, and by how much did fares rise?") == \
-        ["Since when has Halbrook run buses?", "By how much did fares rise?"]
+        ["Since when has Halbrook run buses?", "By how much did fares rise (Halbrook)?"]
 
 
 def test_a_pronoun_carries_every_person_the_first_part_names():

@@ -68,8 +68,9 @@ def asked_speakers(question: str) -> list[str]:
 
 def split(question: str) -> list[str]:
     """'What did X say about A, and how did he react to B?' -> two questions; a later part that points back with a
-    pronoun carries the people the first names ('how did he react to B (X)?'), unless the part names someone before
-    its pronoun, whom the pronoun then stands for ('what did Munich Re put its exposure at?')."""
+    pronoun, or that names no one and nothing, carries the people the first names ('how did he react to B (X)?', 'how
+    much was the firm fined (X)?'), unless the part names someone before its pronoun, whom the pronoun then stands
+    for ('what did Munich Re put its exposure at?')."""
     parts = [p.strip(" ,;") for p in _JOINED.split(question) if p.strip(" ,;")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [question]
@@ -77,7 +78,7 @@ def split(question: str) -> list[str]:
     out = [parts[0] if parts[0].endswith("?") else parts[0] + "?"]
     for part in parts[1:]:
         part = part[0].upper() + part[1:].rstrip("?")
-        if names and _points_back(part):
+        if names and (_points_back(part) or not _names(part)):
             part += f" ({', '.join(names)})"
         out.append(part + "?")
     return out
