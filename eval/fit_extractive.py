@@ -254,15 +254,16 @@ def gate_out_of_fold(items: list[dict], G: np.ndarray, target: np.ndarray, train
     return out
 
 
-def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray,
-               offtopic: np.ndarray) -> tuple[float, float]:
+def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray, offtopic: np.ndarray,
+               empty: np.ndarray) -> tuple[float, float]:
     """The two gates' operating point: refuse as many unanswerable questions as possible while refusing at most
-    FALSE_REFUSALS of the answerable ones, out of fold (the bound issue 18 sets). Off-topic and near-topic questions
-    count alike (the mean of their two refusal rates): the point does not depend on how many of each dev holds, and
-    the off-topic ones are not given up for a few more near-topic refusals."""
+    FALSE_REFUSALS of the answerable ones, out of fold (the bound issue 18 sets), counting those refused before the
+    gates (`empty`: no sentence has what an answer needs). Off-topic and near-topic questions count alike (the mean
+    of their two refusal rates): the point does not depend on how many of each dev holds, and the off-topic ones
+    are not given up for a few more near-topic refusals."""
     best = (-1.0, 0.0, 0.0)
     for topic_at in np.unique(np.round(topic, 3)):
-        first = topic < topic_at
+        first = (topic < topic_at) | empty
         if first[answerable].mean() > FALSE_REFUSALS:
             break
         allowed = [t for t in np.unique(np.round(gate, 3)) if (first | (gate < t))[answerable].mean() <= FALSE_REFUSALS]
@@ -294,10 +295,11 @@ def out_of_fold(items: list[dict]) -> dict:
     answering = (target == 1) & keep  # answerable questions answered wrongly are wrong either way: left out
     topic_oof, gate_oof = gate_out_of_fold(items, G, target, answering | offtopic, fit_logistic), \
         gate_out_of_fold(items, G, target, answering | near, fit_trees)
-    topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1, offtopic)
+    empty = np.array([not p.any() for p in oof])  # the answerer refuses these before its gates
+    topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1, offtopic, empty)
     return dict(oof=oof, kinds=kinds, top1=top1, by_ratio=by_ratio, ratio=ratio, one_story=one_story, G=G,
                 target=target, offtopic=offtopic, near=near, answering=answering, topic_at=topic_at,
-                answer_at=answer_at, refused=(topic_oof < topic_at) | (gate_oof < answer_at))
+                answer_at=answer_at, refused=(topic_oof < topic_at) | (gate_oof < answer_at) | empty)
 
 
 def report(items: list[dict], fit: dict) -> str:

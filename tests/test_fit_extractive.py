@@ -16,9 +16,15 @@ def test_the_gates_refuse_at_most_the_bound_of_answerable_questions():
     answerable = np.r_[np.ones(100, bool), np.zeros(40, bool)]
     offtopic = np.r_[np.zeros(120, bool), np.ones(20, bool)]
     topic, gate = rng.random(140), rng.random(140)
-    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic)
+    nothing = np.zeros(140, bool)
+    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic, nothing)
     refused = (topic < topic_at) | (gate < answer_at)
     assert refused[answerable].mean() <= fit.FALSE_REFUSALS
+    empty = np.r_[np.ones(3, bool), np.zeros(137, bool)]  # three answerable ones refused before the gates ...
+    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic, empty)
+    refused_too = (topic < topic_at) | (gate < answer_at)
+    assert (refused_too | empty)[answerable].mean() <= fit.FALSE_REFUSALS  # ... count within the bound
+    assert refused_too[answerable].sum() < refused[answerable].sum()
 
 
 def test_off_topic_and_near_topic_questions_count_by_their_rates_not_their_numbers():
@@ -31,7 +37,7 @@ def test_off_topic_and_near_topic_questions_count_by_their_rates_not_their_numbe
     topic = np.r_[np.full(5, 0.05), np.full(95, 0.8), np.full(40, 0.8), np.full(10, 0.1)]
     gate = np.r_[np.full(5, 0.8), np.full(5, 0.2), np.full(90, 0.8), np.full(30, 0.25), np.full(10, 0.8),
                  np.full(10, 0.8)]
-    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic)
+    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic, np.zeros(150, bool))
     refused = (topic < topic_at) | (gate < answer_at)
     assert refused[offtopic].all() and not refused[100:140].any()
     assert refused[answerable].mean() <= fit.FALSE_REFUSALS
