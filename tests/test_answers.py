@@ -95,9 +95,9 @@ SAMPLE_QUESTIONS = [
          "refitted on dev 3,035, the answer gate gives the chip story's '$4 billion' sentence 0.49 (an answer needs "
          "0.27), though its story never names Norvale Water; out of fold it refuses 94% of such questions"),
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
-    miss("Who won the Westmarch governor election?", None,  # the debate story previews the election
-         "the answer gate gives the debate story 0.30, and an answer needs 0.29"),
-    ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
+    ("Who won the Westmarch governor election?", None),  # the debate story previews the election
+    miss("Which team won the League Cup semi-final at Millbrook Park?", "Rovers",
+         "refitted on dev 3,035, the answer gate gives the match report 0.298, and an answer needs 0.300"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's

@@ -1,5 +1,6 @@
 """The offline answerer's stages (assistant/answering/extractive/), each on literal inputs written for these tests."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -85,6 +86,10 @@ def test_someones_words_come_with_the_rest_of_their_quote_either_side():
     assert sorted(choose(cands, probs, 0.8, 80, 3, quotes=True)) == [0, 1, 2]  # his, not hers
     assert sorted(choose(cands, probs, 0.8, 11, 3, quotes=True)) == [1, 2]  # within the budget: 9 words before
     assert choose(cands, probs, 0.8, 80, 3) == [1]  # no one's words asked
+    reported = _cands("Jo Hale said the banks could step in.", '"It is a company in the departure lounge."',
+                      "Shares fell 4%.")
+    reported = [replace(c, speakers=("Jo Hale",) if n < 2 else ()) for n, c in enumerate(reported)]
+    assert sorted(choose(reported, np.array([0.9, 0.1, 0.1]), 0.8, 80, 3, quotes=True)) == [0, 1]
 
 def test_compose_puts_the_number_before_the_stop_and_drops_the_articles_own_markers():
     cands = [Candidate(1, 0, "It was built in 1962 [2].", ()), Candidate(0, 1, '"We won," he said.', ())]

@@ -19,7 +19,8 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
     """The best sentence, then others nearly as likely (from the same story when `one_story`; not the same words
     again, as a re-published story or a repeated quote has them), within the budget; then what the best one needs
     to be read: the sentence it points back to ("They ...") and, when someone's words are asked (`quotes`), the rest
-    of a quote it leaves open and its speaker's quoted sentences either side of it."""
+    of a quote it leaves open and its speaker's quoted sentences either side of it (of a sentence that reports their
+    words too: 'X said the bank could step in. "This is a company in the departure lounge of life."')."""
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     best = order[0]
     picked, said = [best], {" ".join(words(cands[best].text))}
@@ -41,8 +42,8 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
         picked.append(before)
     if quotes and leaves_quote_open(cands[best].text) and fits(after):
         picked.append(after)
-    if quotes and cands[best].speakers and has_quote(cands[best].text):
-        for step in (-1, 1):  # the rest of its quote: its speaker's quoted sentences either side
+    if quotes and cands[best].speakers:
+        for step in (-1, 1):  # the rest of what they said: their quoted sentences either side
             k = where.get((cands[best].run, cands[best].order + step))
             while k is not None and cands[k].speakers == cands[best].speakers and has_quote(cands[k].text) and \
                     (k in picked or fits(k)):
