@@ -7,8 +7,8 @@ import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer, read
 from assistant.answering.extractive.candidates import Candidate, candidates
-from assistant.answering.extractive.features import (FEATURES, coverage, gives, sentence_features, term_weights,
-                                                     unknown_names)
+from assistant.answering.extractive.features import (FEATURES, GATE_FEATURES, coverage, gate_features, gives,
+                                                      sentence_features, term_weights, unknown_names)
 from assistant.ingest.embedder import vocabulary
 from assistant.answering.extractive.scorer import MODEL, Logistic, fitted, load
 from assistant.answering.extractive.select import choose, compose, reading_order
@@ -138,6 +138,24 @@ def test_the_gates_see_how_much_of_a_question_s_names_the_embedding_model_knows(
     assert unknown_names(analyse("Who is the chief executive of Quillon?"), known) == 1.0
     assert unknown_names(analyse("What did Lei Jun say about Xiaomi?"), known) == 1 / 3
     assert unknown_names(analyse("What did the mayor say about the budget?"), known) == 0.0
+
+
+def test_the_gates_see_how_well_the_asked_speakers_own_sentences_cover_the_subject():
+    texts = ['"The fares are too high," said Ana Lin.', '"We will add trains," said Tom Reyes.', "Fares rose 5%."]
+    cands = [Candidate(0, n, t, who, run=0, order=n)
+             for n, (t, who) in enumerate(zip(texts, [("Ana Lin",), ("Tom Reyes",), ()]))]
+    passages = [_passage(" ".join(texts))]
+
+    def speakers_best(question: str) -> list[float]:
+        query = analyse(question)
+        weights = term_weights(query, cands, None)
+        feats = sentence_features(query, cands, np.array([0.5, 0.2, 0.4]), weights, passages)
+        row = gate_features(query, cands, feats, np.array([0.6, 0.3, 0.1]), weights, passages, vocabulary())
+        return [row[GATE_FEATURES.index("speaker_topic")], row[GATE_FEATURES.index("speaker_meaning")]]
+
+    assert speakers_best("What did Tom Reyes say about fares?") == [0.0, pytest.approx(0.2)]  # his words: trains
+    assert speakers_best("What did Ana Lin say about fares?") == [1.0, pytest.approx(0.5)]
+    assert speakers_best("How high are the fares?") == [1.0, pytest.approx(0.5)]  # no one's words: all sentences
 
 
 def test_the_fitted_model_loads_and_says_what_to_do_when_it_is_stale(tmp_path):

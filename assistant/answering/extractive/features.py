@@ -22,7 +22,7 @@ FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "nam
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
-                 "story_names_missing", "asks_words", "names_unknown")
+                 "story_names_missing", "asks_words", "names_unknown", "speaker_topic", "speaker_meaning")
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -141,8 +141,21 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         float(bool(query.years) and not any(y in text for y in query.years)), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story),
         feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
-        unknown_names(query, known),
+        unknown_names(query, known), *_speakers_best(query, cands, feats),
     ])
+
+
+def _speakers_best(query: Query, cands: Sequence[Candidate], feats: np.ndarray) -> tuple[float, float]:
+    """The best share of topic words and the best likeness among the sentences of the people whose words are asked
+    (said by them, or naming them); among all sentences when no one's are. Asked what someone said of a subject they
+    never speak of, the articles give their words on other subjects."""
+    own = np.array([not query.speakers or any(mentions_person(n, s) for n in query.speakers for s in c.speakers) or
+                    any(mentions(n.split()[-1], f"{c.previous} {c.text}".lower()) for n in query.speakers)
+                    for c in cands])
+    if not own.any():
+        return 0.0, 0.0
+    col = FEATURES.index
+    return float(feats[own, col("topic_words")].max()), float(feats[own, col("meaning")].max())
 
 
 def unknown_names(query: Query, known: Collection[str]) -> float:
