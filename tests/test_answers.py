@@ -93,11 +93,9 @@ SAMPLE_QUESTIONS = [
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     miss("How much did Norvale Water pay the hackers?", None,  # the story says nothing of a payment
          "refitted on dev 3,035, the answer gate gives the chip story's '$4 billion' sentence 0.43 (an answer needs "
-         "0.29), though its story never names Norvale Water; out of fold it refuses 94% of such questions"),
+         "0.28), though its story never names Norvale Water; out of fold it refuses 94% of such questions"),
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
-    miss("Who won the Westmarch governor election?", None,  # the debate story previews the election
-         "the answer gate gives the debate story 0.51, and an answer needs 0.29 (refits on dev 3,035 put it either "
-         "side of the threshold)"),
+    ("Who won the Westmarch governor election?", None),  # the debate story previews the election
     ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),

@@ -140,22 +140,24 @@ def test_the_gates_see_how_much_of_a_question_s_names_the_embedding_model_knows(
     assert unknown_names(analyse("What did the mayor say about the budget?"), known) == 0.0
 
 
-def test_the_gates_see_how_well_the_asked_speakers_own_sentences_cover_the_subject():
-    texts = ['"The fares are too high," said Ana Lin.', '"We will add trains," said Tom Reyes.', "Fares rose 5%."]
+def test_the_gates_see_how_well_the_asked_speakers_or_the_asked_kinds_sentences_cover_the_subject():
+    texts = ['"The fares are too high," said Ana Lin.', '"We will add trains," said Tom Reyes.', "Fares will rise 5%."]
     cands = [Candidate(0, n, t, who, run=0, order=n)
              for n, (t, who) in enumerate(zip(texts, [("Ana Lin",), ("Tom Reyes",), ()]))]
     passages = [_passage(" ".join(texts))]
 
-    def speakers_best(question: str) -> list[float]:
+    def best(question: str, of: str) -> list[float]:
         query = analyse(question)
         weights = term_weights(query, cands, None)
         feats = sentence_features(query, cands, np.array([0.5, 0.2, 0.4]), weights, passages)
         row = gate_features(query, cands, feats, np.array([0.6, 0.3, 0.1]), weights, passages, vocabulary())
-        return [row[GATE_FEATURES.index("speaker_topic")], row[GATE_FEATURES.index("speaker_meaning")]]
+        return [row[GATE_FEATURES.index(f"{of}_topic")], row[GATE_FEATURES.index(f"{of}_meaning")]]
 
-    assert speakers_best("What did Tom Reyes say about fares?") == [0.0, pytest.approx(0.2)]  # his words: trains
-    assert speakers_best("What did Ana Lin say about fares?") == [1.0, pytest.approx(0.5)]
-    assert speakers_best("How high are the fares?") == [1.0, pytest.approx(0.5)]  # no one's words: all sentences
+    assert best("What did Tom Reyes say about fares?", "speaker") == [0.0, pytest.approx(0.2)]  # his words: trains
+    assert best("What did Ana Lin say about fares?", "speaker") == [1.0, pytest.approx(0.5)]
+    assert best("How high are the fares?", "speaker") == [1.0, pytest.approx(0.5)]  # no one's words: all sentences
+    assert best("How much will fares rise?", "kind") == [1.0, pytest.approx(0.4)]  # only "5%" gives one
+    assert best("How many trains will be added?", "kind") == [0.0, pytest.approx(0.4)]  # the one figure: not trains
 
 
 def test_the_fitted_model_loads_and_says_what_to_do_when_it_is_stale(tmp_path):

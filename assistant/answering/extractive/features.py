@@ -22,7 +22,8 @@ FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "nam
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
-                 "story_names_missing", "asks_words", "names_unknown", "speaker_topic", "speaker_meaning")
+                 "story_names_missing", "asks_words", "names_unknown", "speaker_topic", "speaker_meaning",
+                 "kind_topic", "kind_meaning")
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -122,8 +123,9 @@ def _near(given_at: Sequence[re.Match], text: str, weights: Mapping[str, float])
 
 def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, probs: np.ndarray,
                   weights: Mapping[str, float], passages: Sequence[Passage], known: Collection[str]) -> np.ndarray:
-    """One row of GATE_FEATURES: how sure the best sentence is, what of the question no candidate has, and how much
-    of its names the embedding model knows (`known`: its vocabulary), which says how far to trust its likeness."""
+    """One row of GATE_FEATURES: how sure the best sentence is, what of the question no candidate has, how much of
+    its names the embedding model knows (`known`: its vocabulary), which says how far to trust its likeness, and how
+    well the sentences that could answer (the asked speakers', those giving the kind asked) cover what it asks."""
     best = int(np.argmax(probs))
     col = FEATURES.index
     seen = set().union(*(content_stems(c.text) for c in cands))
@@ -141,21 +143,25 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         float(bool(query.years) and not any(y in text for y in query.years)), float(feats[top, col("near")].any()),
         feats[best, col("topic_words")], coverage(topic_weights(query, weights), story),
         feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
-        unknown_names(query, known), *_speakers_best(query, cands, feats),
+        unknown_names(query, known), *_best_of(_speakers_own(query, cands), feats),
+        *_best_of(feats[:, col("kind")] > 0 if query.kind else np.ones(len(cands), bool), feats),
     ])
 
 
-def _speakers_best(query: Query, cands: Sequence[Candidate], feats: np.ndarray) -> tuple[float, float]:
-    """The best share of topic words and the best likeness among the sentences of the people whose words are asked
-    (said by them, or naming them); among all sentences when no one's are. Asked what someone said of a subject they
-    never speak of, the articles give their words on other subjects."""
-    own = np.array([not query.speakers or any(mentions_person(n, s) for n in query.speakers for s in c.speakers) or
-                    any(mentions(n.split()[-1], f"{c.previous} {c.text}".lower()) for n in query.speakers)
-                    for c in cands])
-    if not own.any():
+def _speakers_own(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
+    """The sentences of the people whose words are asked (said by them, or naming them); all when no one's are. Asked
+    what someone said of a subject they never speak of, the articles give their words on other subjects."""
+    return np.array([not query.speakers or any(mentions_person(n, s) for n in query.speakers for s in c.speakers) or
+                     any(mentions(n.split()[-1], f"{c.previous} {c.text}".lower()) for n in query.speakers)
+                     for c in cands])
+
+
+def _best_of(some: np.ndarray, feats: np.ndarray) -> tuple[float, float]:
+    """The best share of topic words and the best likeness among `some` of the sentences (0 and 0 for none): among
+    the asked speakers' own, or among those that give the kind of answer asked."""
+    if not some.any():
         return 0.0, 0.0
-    col = FEATURES.index
-    return float(feats[own, col("topic_words")].max()), float(feats[own, col("meaning")].max())
+    return float(feats[some, FEATURES.index("topic_words")].max()), float(feats[some, FEATURES.index("meaning")].max())
 
 
 def unknown_names(query: Query, known: Collection[str]) -> float:
