@@ -62,7 +62,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
         stems = content_stems(cand.text)
         given_at = list(gives(query, cand.text)) if query.kind else []
         given = bool(given_at)
-        speaks = any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
+        speaks = speaks_asked(query, cand)
         lower = f"{cand.previous} {cand.text}".lower()
         row[:] = (
             float(sim), coverage(weights, stems), passage_cover[cand.passage], given,
@@ -148,10 +148,17 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
     ])
 
 
+def speaks_asked(query: Query, cand: Candidate) -> bool:
+    """Whether the sentence is attributed to someone whose words the question asks for."""
+    return any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
+
+
 def _speakers_own(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     """The sentences of the people whose words are asked (said by them, or naming them); all when no one's are. Asked
     what someone said of a subject they never speak of, the articles give their words on other subjects."""
-    return np.array([not query.speakers or any(mentions_person(n, s) for n in query.speakers for s in c.speakers) or
+    if not query.speakers:
+        return np.ones(len(cands), bool)
+    return np.array([speaks_asked(query, c) or
                      any(mentions(n.split()[-1], f"{c.previous} {c.text}".lower()) for n in query.speakers)
                      for c in cands])
 

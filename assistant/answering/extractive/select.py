@@ -47,7 +47,8 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
             k = where.get((cands[best].run, cands[best].order + step))
             while k is not None and cands[k].speakers == cands[best].speakers and has_quote(cands[k].text) and \
                     (k in picked or fits(k)):
-                picked += [] if k in picked else [k]
+                if k not in picked:
+                    picked.append(k)
                 k = where.get((cands[k].run, cands[k].order + step))
     return picked
 
