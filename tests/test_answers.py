@@ -98,12 +98,9 @@ SAMPLE_QUESTIONS = [
          "the scorer gives that sentence 0.013; each refit moves one or two sample traps across the threshold"),
     ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
-    miss("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders",
-         "refitted on dev 3,235, the answer gate gives his quote 0.258 and an answer needs 0.265 (out of fold the "
-         "gates refuse 5% of answerable questions)"),
+    ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
-    miss("What did Dr Nandakumar say about power?", "Nandakumar",  # a title the article does not give her
-         "refitted on dev 3,235, the topic gate's threshold rose from 0.68 to 0.87 and her quote scores 0.871"),
+    ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
     miss("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
          "the gates, told how much of a question's names the embedding model knows, answer it with the approval "

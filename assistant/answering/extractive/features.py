@@ -18,7 +18,7 @@ Idf = Callable[[list[str]], Mapping[str, float]]
 
 # one column per signal a sentence is scored on
 FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
-            "quote", "early", "length", "new_words", "topic_words")
+            "quote", "early", "length", "new_words", "topic_words", "neighbour_meaning")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
@@ -58,7 +58,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     names = [n.lower() for n in query.names]
     q_stems = {stem(t) for t in query.terms}
     topic = topic_weights(query, weights)
-    for row, cand, sim in zip(rows, cands, sims):
+    for row, cand, sim, beside in zip(rows, cands, sims, neighbour_likeness(cands, sims)):
         stems = content_stems(cand.text)
         given_at = list(gives(query, cand.text)) if query.kind else []
         given = bool(given_at)
@@ -71,8 +71,21 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
             sum(mentions(n, lower) for n in names) / len(names) if names else 0.0,
             speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
-            len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)))
+            len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)),
+            beside)
     return rows
+
+
+def neighbour_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarray:
+    """For each candidate, the higher likeness to the question of the sentences just before and after it in its
+    story (its own when it has neither among the candidates): an answer often sits beside what the question says."""
+    where = {(c.run, c.order): i for i, c in enumerate(cands)}
+    out = np.array(sims, dtype=float)
+    for i, c in enumerate(cands):
+        beside = [sims[j] for k in (-1, 1) if (j := where.get((c.run, c.order + k))) is not None]
+        if beside:
+            out[i] = max(beside)
+    return out
 
 
 def stories_naming(speakers: Sequence[str], cands: Sequence[Candidate]) -> set[int]:
