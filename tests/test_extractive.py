@@ -8,8 +8,8 @@ import pytest
 from assistant.answering.extractive import ExtractiveAnswerer, read
 from assistant.answering.extractive.candidates import Candidate, candidates
 from assistant.answering.extractive.features import (FEATURES, GATE_FEATURES, coverage, gate_features, gives,
-                                                      neighbour_likeness, sentence_features, term_weights,
-                                                      unknown_names)
+                                                      neighbour_likeness, sentence_features, story_likeness,
+                                                      term_weights, unknown_names)
 from assistant.ingest.embedder import vocabulary
 from assistant.answering.extractive.scorer import MODEL, Logistic, fitted, load
 from assistant.answering.extractive.select import choose, compose, reading_order
@@ -116,11 +116,13 @@ def test_features_see_the_kind_asked_and_the_asked_speaker():
     assert rows[:, FEATURES.index("kind")].tolist() == [1.0, 0.0]
 
 
-def test_a_sentence_is_also_scored_on_its_neighbours_likeness_within_its_story():
+def test_a_sentence_is_also_scored_on_its_neighbours_and_its_storys_likeness():
     cands = _cands("The council met on Monday.", "It voted 9-4.", "Fares rise in May.") + _cands("Other story.", run=1)
     sims = np.array([0.8, 0.1, 0.3, 0.5])
     # the vote sits beside the meeting; the first and last have one neighbour each; a lone sentence keeps its own
     assert neighbour_likeness(cands, sims).tolist() == [0.1, 0.8, 0.1, 0.5]
+    # ... and on the best likeness of any sentence of its story
+    assert story_likeness(cands, sims).tolist() == [0.8, 0.8, 0.8, 0.5]
 
 
 @pytest.mark.parametrize("question, restates, answers", [

@@ -18,7 +18,8 @@ Idf = Callable[[list[str]], Mapping[str, float]]
 
 # one column per signal a sentence is scored on
 FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
-            "quote", "early", "length", "new_words", "topic_words", "neighbour_meaning")
+            "quote", "early", "length", "new_words", "topic_words", "neighbour_meaning",
+            "story_meaning")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
@@ -58,7 +59,8 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     names = [n.lower() for n in query.names]
     q_stems = {stem(t) for t in query.terms}
     topic = topic_weights(query, weights)
-    for row, cand, sim, beside in zip(rows, cands, sims, neighbour_likeness(cands, sims)):
+    for row, cand, sim, beside, story in zip(rows, cands, sims, neighbour_likeness(cands, sims),
+                                             story_likeness(cands, sims)):
         stems = content_stems(cand.text)
         given_at = list(gives(query, cand.text)) if query.kind else []
         given = bool(given_at)
@@ -72,7 +74,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
             speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
             len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)),
-            beside)
+            beside, story)
     return rows
 
 
@@ -86,6 +88,15 @@ def neighbour_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarr
         if beside:
             out[i] = max(beside)
     return out
+
+
+def story_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarray:
+    """For each candidate, the best likeness to the question of any sentence of its story (the retrieved run of
+    its article): a sentence of the story that is about the question is more likely to answer it."""
+    best: dict[int, float] = {}
+    for c, sim in zip(cands, sims):
+        best[c.run] = max(best.get(c.run, -1.0), float(sim))
+    return np.array([best[c.run] for c in cands])
 
 
 def stories_naming(speakers: Sequence[str], cands: Sequence[Candidate]) -> set[int]:
