@@ -91,21 +91,19 @@ SAMPLE_QUESTIONS = [
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
-    miss("How much did Norvale Water pay the hackers?", None,  # the story says nothing of a payment
-         "the answer gate gives the chip story's '$4 billion' sentence 0.273 (an answer needs 0.272), though its "
-         "story never names Norvale Water and the scorer gives it 0.004; each refit moves a sample question or two "
-         "across a threshold"),
+    ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
     miss("Who won the Westmarch governor election?", None,  # the debate story previews the election
          "refitted on dev 3,235, the answer gate gives the debate's best sentence 0.42 (an answer needs 0.27), though "
          "the scorer gives that sentence 0.013; each refit moves one or two sample traps across the threshold"),
     ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
-    ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),
+    miss("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders",
+         "his quote is the best sentence, but the answer gate gives it 0.278 and an answer needs 0.308: his words "
+         "never say 'wind farm', as a trap's speaker's words on another subject do not; each refit moves a sample "
+         "question or two across a threshold"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
-    miss("What did Dr Nandakumar say about power?", "Nandakumar",  # a title the article does not give her
-         "the topic gate gives her quote 0.882 and an answer needs 0.887 (out of fold the gates refuse 5% of "
-         "answerable questions)"),
+    ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
     miss("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
          "the gates, told how much of a question's names the embedding model knows, answer it with the approval "

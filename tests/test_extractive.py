@@ -8,8 +8,8 @@ import pytest
 from assistant.answering.extractive import ExtractiveAnswerer, read
 from assistant.answering.extractive.candidates import Candidate, candidates
 from assistant.answering.extractive.features import (FEATURES, GATE_FEATURES, coverage, gate_features, gives,
-                                                      neighbour_likeness, sentence_features, story_likeness,
-                                                      term_weights, unknown_names)
+                                                      neighbour_likeness, sentence_features, story_coverage,
+                                                      story_likeness, term_weights, unknown_names)
 from assistant.ingest.embedder import vocabulary
 from assistant.answering.extractive.scorer import MODEL, Logistic, fitted, load
 from assistant.answering.extractive.select import choose, compose, reading_order
@@ -123,6 +123,9 @@ def test_a_sentence_is_also_scored_on_its_neighbours_and_its_storys_likeness():
     assert neighbour_likeness(cands, sims).tolist() == [0.1, 0.8, 0.1, 0.5]
     # ... and on the best likeness of any sentence of its story
     assert story_likeness(cands, sims).tolist() == [0.8, 0.8, 0.8, 0.5]
+    # ... and on how much of the question its story's sentences have
+    weights = {"council": 1.0, "fare": 3.0}
+    assert story_coverage(cands, weights) == {0: 1.0, 1: 0.0}
 
 
 @pytest.mark.parametrize("question, restates, answers", [

@@ -19,7 +19,7 @@ Idf = Callable[[list[str]], Mapping[str, float]]
 # one column per signal a sentence is scored on
 FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
             "quote", "early", "length", "new_words", "topic_words", "neighbour_meaning",
-            "story_meaning")
+            "story_meaning", "story_words")
 # what the gate reads of a question's candidates, to say whether the articles answer it at all
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
@@ -59,6 +59,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     names = [n.lower() for n in query.names]
     q_stems = {stem(t) for t in query.terms}
     topic = topic_weights(query, weights)
+    story_cover = story_coverage(cands, weights)
     for row, cand, sim, beside, story in zip(rows, cands, sims, neighbour_likeness(cands, sims),
                                              story_likeness(cands, sims)):
         stems = content_stems(cand.text)
@@ -74,7 +75,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
             speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
             len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)),
-            beside, story)
+            beside, story, story_cover[cand.run])
     return rows
 
 
@@ -97,6 +98,14 @@ def story_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarray:
     for c, sim in zip(cands, sims):
         best[c.run] = max(best.get(c.run, -1.0), float(sim))
     return np.array([best[c.run] for c in cands])
+
+
+def story_coverage(cands: Sequence[Candidate], weights: Mapping[str, float]) -> dict[int, float]:
+    """For each story (run), the share of the question's weight whose words its retrieved sentences have."""
+    stems: dict[int, set[str]] = {}
+    for c in cands:
+        stems.setdefault(c.run, set()).update(content_stems(c.text))
+    return {run: coverage(weights, found) for run, found in stems.items()}
 
 
 def stories_naming(speakers: Sequence[str], cands: Sequence[Candidate]) -> set[int]:
