@@ -14,6 +14,7 @@ from assistant.ingest.embedder import vocabulary
 from assistant.answering.extractive.scorer import MODEL, Logistic, fitted, load
 from assistant.answering.extractive.select import choose, compose, reading_order
 from assistant.retrieve.query import analyse
+from assistant.text.words import content_stems
 from assistant.types import Passage
 
 ARTICLE = ('Savers in Argentina are angry. "The situation is bad for savers," said Carla Ruiz, who leads the savers\' '
@@ -92,6 +93,7 @@ def test_someones_words_come_with_the_rest_of_their_quote_either_side():
     reported = [replace(c, speakers=("Jo Hale",) if n < 2 else ()) for n, c in enumerate(reported)]
     assert sorted(choose(reported, np.array([0.9, 0.1, 0.1]), 0.8, 80, 3, quotes=True)) == [0, 1]
 
+
 def test_compose_puts_the_number_before_the_stop_and_drops_the_articles_own_markers():
     cands = [Candidate(1, 0, "It was built in 1962 [2].", ()), Candidate(0, 1, '"We won," he said.', ())]
     assert compose(cands, [0, 1]) == ["It was built in 1962 [2].", '"We won," he said [1].']
@@ -125,7 +127,8 @@ def test_a_sentence_is_also_scored_on_its_neighbours_and_its_storys_likeness():
     assert story_likeness(cands, sims).tolist() == [0.8, 0.8, 0.8, 0.5]
     # ... and on how much of the question its story's sentences have
     weights = {"council": 1.0, "fare": 3.0}
-    assert story_coverage(cands, weights) == {0: 1.0, 1: 0.0}
+    stems_of = [content_stems(c.text) for c in cands]
+    assert story_coverage(cands, stems_of, weights) == {0: 1.0, 1: 0.0}
 
 
 @pytest.mark.parametrize("question, restates, answers", [

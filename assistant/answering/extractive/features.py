@@ -59,10 +59,10 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
     names = [n.lower() for n in query.names]
     q_stems = {stem(t) for t in query.terms}
     topic = topic_weights(query, weights)
-    story_cover = story_coverage(cands, weights)
-    for row, cand, sim, beside, story in zip(rows, cands, sims, neighbour_likeness(cands, sims),
-                                             story_likeness(cands, sims)):
-        stems = content_stems(cand.text)
+    stems_of = [content_stems(c.text) for c in cands]
+    story_cover = story_coverage(cands, stems_of, weights)
+    for row, cand, sim, stems, beside, story in zip(rows, cands, sims, stems_of, neighbour_likeness(cands, sims),
+                                                    story_likeness(cands, sims)):
         given_at = list(gives(query, cand.text)) if query.kind else []
         given = bool(given_at)
         speaks = speaks_asked(query, cand)
@@ -100,11 +100,13 @@ def story_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarray:
     return np.array([best[c.run] for c in cands])
 
 
-def story_coverage(cands: Sequence[Candidate], weights: Mapping[str, float]) -> dict[int, float]:
-    """For each story (run), the share of the question's weight whose words its retrieved sentences have."""
+def story_coverage(cands: Sequence[Candidate], stems_of: Sequence[set[str]],
+                   weights: Mapping[str, float]) -> dict[int, float]:
+    """For each story (run), the share of the question's weight whose words its retrieved sentences have
+    (`stems_of`: each candidate's content stems)."""
     stems: dict[int, set[str]] = {}
-    for c in cands:
-        stems.setdefault(c.run, set()).update(content_stems(c.text))
+    for c, found in zip(cands, stems_of):
+        stems.setdefault(c.run, set()).update(found)
     return {run: coverage(weights, found) for run, found in stems.items()}
 
 
