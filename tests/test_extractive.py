@@ -7,8 +7,8 @@ import pytest
 
 from assistant.answering.extractive import ExtractiveAnswerer, read
 from assistant.answering.extractive.candidates import Candidate, candidates
-from assistant.answering.extractive.features import (FEATURES, GATE_FEATURES, coverage, gate_features, gives,
-                                                      neighbour_likeness, sentence_features, story_coverage,
+from assistant.answering.extractive.features import (FEATURES, GATE_FEATURES, SIGNALS, coverage, gate_features,
+                                                      gives, neighbour_likeness, sentence_features, story_coverage,
                                                       story_likeness, term_weights, unknown_names)
 from assistant.ingest.embedder import vocabulary
 from assistant.answering.extractive.scorer import MODEL, Logistic, fitted, load
@@ -71,6 +71,11 @@ def test_choose_keeps_the_best_then_what_is_nearly_as_likely_within_the_budget()
 def test_a_best_sentence_that_points_back_brings_the_sentence_before():
     cands = _cands("The Halbrook council met on Monday.", "They voted to buy 40 electric buses.")
     assert sorted(choose(cands, np.array([0.1, 0.9]), 0.8, 80, 3)) == [0, 1]
+    # ... and so does one whose speaker is a pronoun: who "he" is, is in the sentence before
+    cands = _cands("Lei Jun spoke in Beijing.", 'At midnight he wrote: "Newcomers always have opportunities!"')
+    assert sorted(choose(cands, np.array([0.1, 0.9]), 0.8, 80, 3)) == [0, 1]
+    cands = _cands("Lei Jun spoke in Beijing.", 'At midnight Lei wrote: "Newcomers always have opportunities!"')
+    assert choose(cands, np.array([0.1, 0.9]), 0.8, 80, 3) == [1]
 
 
 def test_an_open_quote_goes_on_when_someones_words_are_asked():
@@ -174,6 +179,28 @@ def test_the_gates_see_how_well_the_asked_speakers_or_the_asked_kinds_sentences_
     assert best("How high are the fares?", "speaker") == [1.0, pytest.approx(0.5)]  # no one's words: all sentences
     assert best("How much will fares rise?", "kind") == [1.0, pytest.approx(0.4)]  # only "5%" gives one
     assert best("How many trains will be added?", "kind") == [0.0, pytest.approx(0.4)]  # the one figure: not trains
+
+    row = gate_features(analyse("How many trains will be added?"), cands, np.zeros((3, len(FEATURES))),
+                        np.array([0.6, 0.3, 0.1]), {}, passages, vocabulary())
+    kinds = {f: row[GATE_FEATURES.index(f)] for f in GATE_FEATURES if f.startswith("is_")}
+    assert kinds.pop("is_amount") == 1.0 and set(kinds.values()) == {0.0}  # the kind asked, one column each
+
+
+def test_the_signals_are_repeated_for_questions_that_ask_someone_s_words_and_for_those_that_ask_a_kind():
+    cands = _cands('"Fares will rise 5%," said Ana Lin.', "Trains were late.")
+    signals = len(SIGNALS)
+
+    def rows(question: str) -> np.ndarray:
+        query = analyse(question)
+        return sentence_features(query, cands, np.array([0.5, 0.2]), term_weights(query, cands, None),
+                                 [_passage("x")])
+
+    plain, speaker, kind = rows("What went wrong with the trains?"), rows("What did Ana Lin say about fares?"), \
+        rows("How much will fares rise?")
+    assert plain.shape == (2, len(FEATURES)) == (2, 3 * signals)
+    assert not plain[:, signals:].any()  # neither: the signals alone
+    assert (speaker[:, signals:2 * signals] == speaker[:, :signals]).all() and not speaker[:, 2 * signals:].any()
+    assert (kind[:, 2 * signals:] == kind[:, :signals]).all() and not kind[:, signals:2 * signals].any()
 
 
 def test_the_fitted_model_loads_and_says_what_to_do_when_it_is_stale(tmp_path):

@@ -58,3 +58,12 @@ def test_the_answer_gates_trees_are_stored_as_the_answerer_reads_them():
     y = ((X[:, 0] > 0.5) ^ (X[:, 1] > 0.5)).astype(int)  # one feature's sign flips with another: no weighted sum fits
     trees = json.loads(json.dumps(fit.fit_trees(X, y, ("a", "b", "c"))))  # raises if scorer.Trees reads them wrong
     assert ((fit.probability(trees, X) > 0.5) == y).mean() > 0.95
+
+
+def test_the_topic_gate_leaves_the_question_s_kind_out():
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 3))
+    y = (X[:, 0] + X[:, 2] > 1).astype(int)  # the kind's column would tell, but the topic gate may not read it
+    topic = fit.fit_topic(X, y, ("meaning", "words", "is_amount"))
+    assert topic["names"] == ["meaning", "words", "is_amount"] and topic["coef"][2] == 0.0 and topic["coef"][0] > 0
+    assert fit.probability(topic, X).shape == (300,)  # the answerer reads it over every gate feature

@@ -10,21 +10,26 @@ import numpy as np
 
 from ...retrieve.query import Query
 from ...text.quotes import has_quote, mentions_person
+from ...text.tables import kinds
 from ...text.words import content_stems, content_words_in_order, stem
 from ...types import Passage
 from .candidates import Candidate
 
 Idf = Callable[[list[str]], Mapping[str, float]]
 
-# one column per signal a sentence is scored on
-FEATURES = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
-            "quote", "early", "length", "new_words", "topic_words", "neighbour_meaning",
-            "story_meaning", "story_words")
-# what the gate reads of a question's candidates, to say whether the articles answer it at all
+# one column per signal a sentence is scored on ...
+SIGNALS = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
+           "quote", "early", "length", "new_words", "topic_words", "neighbour_meaning", "story_meaning", "story_words")
+# ... then each again for a question that asks someone's words, and for one that asks a kind of answer: the scorer
+# weighs the signals differently for each (a weight of "meaning|speaker" is added to that of "meaning")
+FAMILIES = ("speaker", "kind")
+FEATURES = SIGNALS + tuple(f"{s}|{family}" for family in FAMILIES for s in SIGNALS)
+# what the gate reads of a question's candidates, to say whether the articles answer it at all; last, one column per
+# kind of answer (text/tables.toml), the one the question asks for: which signals tell a trap differs by kind
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
                  "story_names_missing", "asks_words", "names_unknown", "speaker_topic", "speaker_meaning",
-                 "kind_topic", "kind_meaning")
+                 "kind_topic", "kind_meaning") + tuple(f"is_{k.name}" for k in kinds())
 _NEAR = 5  # words either side of the answer's figure or name in which a question word counts as "near"
 
 
@@ -54,7 +59,7 @@ def coverage(weights: Mapping[str, float], stems: set[str]) -> float:
 def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray, weights: Mapping[str, float],
                       passages: Sequence[Passage]) -> np.ndarray:
     """One row per candidate, one column per FEATURES entry."""
-    rows = np.zeros((len(cands), len(FEATURES)))
+    rows = np.zeros((len(cands), len(SIGNALS)))
     passage_cover = [coverage(weights, content_stems(p.text)) for p in passages]
     names = [n.lower() for n in query.names]
     q_stems = {stem(t) for t in query.terms}
@@ -76,7 +81,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
             len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)),
             beside, story, story_cover[cand.run])
-    return rows
+    return np.hstack([rows, rows * bool(query.speakers), rows * bool(query.kind)])  # FAMILIES
 
 
 def neighbour_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarray:
@@ -180,6 +185,7 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
         unknown_names(query, known), *_best_of(_speakers_own(query, cands), feats),
         *_best_of(feats[:, col("kind")] > 0 if query.kind else np.ones(len(cands), bool), feats),
+        *(float(query.kind_name == k.name) for k in kinds()),
     ])
 
 

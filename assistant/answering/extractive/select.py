@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...text.quotes import has_quote, leaves_quote_open
+from ...text.quotes import PRONOUNS, attributed, has_quote, leaves_quote_open
 from ...text.words import words
 from ..citations import defuse_markers
 from .candidates import Candidate
@@ -18,9 +18,10 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
            quotes: bool = False, one_story: bool = True) -> list[int]:
     """The best sentence, then others nearly as likely (from the same story when `one_story`; not the same words
     again, as a re-published story or a repeated quote has them), within the budget; then what the best one needs
-    to be read: the sentence it points back to ("They ...") and, when someone's words are asked (`quotes`), the rest
-    of a quote it leaves open and its speaker's quoted sentences either side of it (of a sentence that reports their
-    words too: 'X said the bank could step in. "This is a company in the departure lounge of life."')."""
+    to be read: the sentence it points back to ("They ...", or one whose speaker is a pronoun: "At 11pm he wrote")
+    and, when someone's words are asked (`quotes`), the rest of a quote it leaves open and its speaker's quoted
+    sentences either side of it (of a sentence that reports their words too: 'X said the bank could step in. "This
+    is a company in the departure lounge of life."')."""
     order = [int(i) for i in np.argsort(-probs, kind="stable")]
     best = order[0]
     picked, said = [best], {" ".join(words(cands[best].text))}
@@ -38,7 +39,7 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
             said.add(plain)
     where = {(c.run, c.order): i for i, c in enumerate(cands)}
     before, after = (where.get((cands[best].run, cands[best].order + k)) for k in (-1, 1))
-    if _POINTS_BACK.match(cands[best].text) and fits(before):
+    if (_POINTS_BACK.match(cands[best].text) or PRONOUNS & set(attributed(cands[best].text))) and fits(before):
         picked.append(before)
     if quotes and leaves_quote_open(cands[best].text) and fits(after):
         picked.append(after)
