@@ -56,6 +56,7 @@ from assistant.ingest.embedder import vocabulary  # noqa: E402
 from assistant.ingest.speakers import SPEAKER_RULES  # noqa: E402
 from assistant.retrieve.query import analyse  # noqa: E402
 from assistant.store.keyword import KEYWORD_VERSION  # noqa: E402
+from assistant.text.tables import speech_forms  # noqa: E402
 
 SEED = 7
 FOLDS = 5
@@ -345,12 +346,12 @@ def load_items(files: list[str], index: str) -> list[dict]:
     questions = [q for f in files for q in load_questions(f)]
     # the cache holds retrieval results and the parts' vectors: keyed by the questions and how they split, the index
     # and what it holds (each article's indexing time: a re-embedded or re-parsed article changes it; the speaker
-    # rules it was attributed with, which change without re-indexing) and the fusion, so a change of any of them
-    # refits from scratch
+    # rules it was attributed with, which change without re-indexing), the verbs that ask for someone's words (the
+    # retriever favours their passages) and the fusion, so a change of any of them refits from scratch
     held = sorted((a.doc_id, a.indexed_at, a.chunks) for a in qa.articles())
     key = hashlib.sha256(json.dumps([[q.id, q.question, analyse(q.question).parts] for q in questions] +
                                     [str(Path(index).resolve()), held, SPEAKER_RULES, KEYWORD_VERSION,
-                                     repr(qa.retriever.config)])
+                                     speech_forms("asked"), repr(qa.retriever.config)])
                          .encode("utf-8")).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"fit-extractive-{key}.pkl"
     return rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))

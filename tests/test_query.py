@@ -12,6 +12,11 @@ from assistant.retrieve.query import analyse, asked_speakers, split
     ("What did the report say about Japan's debt?", []),
     ("What did Dr Marlow say about the trial?", ["Marlow"]),  # a title is not a name
     ("What did Councillor Ann Ruddock say about parking?", ["Ann Ruddock"]),
+    ("How did Ines Varela characterise the merger?", ["Ines Varela"]),  # verbs that judge, not only say
+    ("What reservations did Dr Tom Hale express about the scheme?", ["Tom Hale"]),
+    ("How did coach Ana Brook sum up the defeat?", ["Ana Brook"]),
+    ("What verdict did critic Sam Ould give on the play?", ["Sam Ould"]),
+    ("How did the mayor justify the cuts?", []),
 ])
 def test_whose_words_are_asked(question, speakers):
     assert asked_speakers(question) == speakers
