@@ -12,7 +12,7 @@ from ...retrieve.query import Query, analyse
 from ...types import Passage
 from ..citations import NOT_FOUND, NOT_SAID
 from .candidates import Candidate, candidates
-from .features import Idf, gate_features, mentions, sentence_features, term_weights
+from .features import Idf, gate_features, named, sentence_features, term_weights
 from .scorer import SPEAKER, Model, load, strict_factor
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors, with_meaning
@@ -39,7 +39,7 @@ class Reading:
         self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
         text = " ".join(c.text for c in cands).lower()
-        absent = [n for n in query.speakers if not mentions(n.split()[-1], text)]
+        absent = [n for n in query.speakers if not named(n, text)]
         if absent:  # someone's words are asked for, and no passage names them
             self.why = f"no passage names {absent[0]}"
         elif not self.probs.any():

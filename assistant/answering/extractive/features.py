@@ -123,7 +123,7 @@ def stories_naming(speakers: Sequence[str], cands: Sequence[Candidate]) -> set[i
     texts: dict[int, str] = {}
     for c in cands:
         texts[c.run] = f"{texts.get(c.run, '')} {c.previous} {c.text}".lower()
-    return {run for run, text in texts.items() if all(mentions(n.split()[-1], text) for n in speakers)}
+    return {run for run, text in texts.items() if all(named(n, text) for n in speakers)}
 
 
 def topic_weights(query: Query, weights: Mapping[str, float]) -> dict[str, float]:
@@ -202,7 +202,7 @@ def _speakers_own(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     if not query.speakers:
         return np.ones(len(cands), bool)
     return np.array([speaks_asked(query, c) or
-                     any(mentions(n.split()[-1], f"{c.previous} {c.text}".lower()) for n in query.speakers)
+                     any(named(n, f"{c.previous} {c.text}".lower()) for n in query.speakers)
                      for c in cands])
 
 
@@ -229,3 +229,9 @@ def _missing(names: Sequence[str], text: str) -> float:
 def mentions(name: str, text: str) -> bool:
     """Whether `text` (lower-cased) has `name` as whole words."""
     return bool(re.search(rf"\b{re.escape(name.lower())}\b", text))
+
+
+def named(person: str, text: str) -> bool:
+    """Whether `text` (lower-cased) names a person by the last word of their name: "Reyes" names "Tom Reyes", and a
+    question's "Marlow" the article's "Jane Marlow"."""
+    return mentions(person.split()[-1], text)
