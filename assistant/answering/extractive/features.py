@@ -83,7 +83,8 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
             len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)),
             beside, story, story_cover[cand.run])
-    return np.hstack([rows, rows * bool(query.speakers), rows * bool(query.kind)])  # FAMILIES
+    member = {"speaker": bool(query.speakers), "kind": bool(query.kind)}  # which FAMILIES the question is in
+    return np.hstack([rows] + [rows * member[family] for family in FAMILIES])
 
 
 def neighbour_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarray:
