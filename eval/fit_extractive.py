@@ -96,7 +96,7 @@ def rows(data: list[dict], idf) -> list[dict]:
         queries = part_queries(analyse(q.question))
         for query, vec in zip(queries, d["parts"]):
             weights = F.term_weights(query, cands, idf)
-            X = F.sentence_features(query, cands, d["vectors"] @ vec, weights, d["passages"])
+            X = F.sentence_features(query, cands, d["vectors"] @ vec, weights)
             y = np.array([int(q.answerable and d["gold"][c.passage] and
                               any(k.lower() in c.text.lower() for k in q.answer_keywords)) for c in cands])
             out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable,
@@ -195,7 +195,7 @@ def sentence_model(items: list[dict]) -> dict:
 
 STRICT_SHARE = 0.9  # a kind is strict when this share of its dev questions have a labelled sentence of that kind
 STRICT_MIN = 3  # ... among at least this many
-STRICTNESS = ("counted", "near", "kind")  # from the strictest: the thing counted, a question word, or the kind alone
+STRICTNESS = ("near", "kind")  # from the stricter: a question word beside it, or the kind alone
 
 
 def strict_kinds(items: list[dict]) -> dict[str, str]:

@@ -94,10 +94,9 @@ SAMPLE_QUESTIONS = [
     ("Why did the Reserve Bank of Caldora cut its rate?", "inflation"),
     ("Which film won the Golden Heron?", "The Salt Orchard"),
     miss("How many Norvale Water customers were affected by the breach?", "210,000",
-         "'how many Norvale Water customers' is read as counting 'Norvale', so the sentence 'Norvale Water has about "
-         "480,000 customer accounts' has the counted word beside its figure and comes first; since the neighbours' "
-         "likeness the lead that gives 210,000 comes fourth, and an answer says three sentences at most. Reading "
-         "the counted word past the names: 494.7 -> 488.7 out of fold, not kept"),
+         "'Norvale Water has about 480,000 customer accounts in total' gives a count beside a word of the question "
+         "and scores 0.48; the lead that gives 210,000 scores 0.32 and comes fourth, and an answer says three "
+         "sentences at most"),
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),

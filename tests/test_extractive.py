@@ -114,12 +114,18 @@ def test_features_see_the_kind_asked_and_the_asked_speaker():
     query = analyse("What did Carla Ruiz say about savers?")
     passages = [_passage(ARTICLE.strip(), speakers=("Carla Ruiz",))]
     cands = candidates(passages)
-    rows = sentence_features(query, cands, np.zeros(len(cands)), term_weights(query, cands, None), passages)
+    rows = sentence_features(query, cands, np.zeros(len(cands)), term_weights(query, cands, None))
     speaks = rows[:, FEATURES.index("speaks_quote")]
     assert speaks.tolist() == [0.0, 1.0, 1.0]
+    reported = _cands("Ruiz told reporters that savers would be repaid.", "The bank said savers would wait.")
+    reported = [Candidate(0, c.position, c.text, s, run=0, order=c.position)
+                for c, s in zip(reported, [("Carla Ruiz",), ("The bank",)])]
+    rows = sentence_features(query, reported, np.zeros(2), term_weights(query, reported, None))
+    assert rows[:, FEATURES.index("speaks")].tolist() == [1.0, 0.0]  # her words, reported without quote marks
+    assert rows[:, FEATURES.index("speaks_quote")].tolist() == [0.0, 0.0]
     money = analyse("How much did the savers invest?")
     rows = sentence_features(money, _cands("They put in $400m.", "They were angry."), np.zeros(2),
-                             term_weights(money, [], None), [passages[0]])
+                             term_weights(money, [], None))
     assert rows[:, FEATURES.index("kind")].tolist() == [1.0, 0.0]
 
 
@@ -148,8 +154,7 @@ def test_a_sentence_that_only_restates_the_question_s_figure_or_name_does_not_gi
     query = analyse(question)
     assert not list(gives(query, restates))
     assert list(gives(query, answers))
-    rows = sentence_features(query, _cands(restates, answers), np.zeros(2), term_weights(query, [], None),
-                             [_passage("x")])
+    rows = sentence_features(query, _cands(restates, answers), np.zeros(2), term_weights(query, [], None))
     assert rows[:, FEATURES.index("kind")].tolist() == [0.0, 1.0]
 
 
@@ -170,7 +175,7 @@ def test_the_gates_see_how_well_the_asked_speakers_or_the_asked_kinds_sentences_
     def best(question: str, of: str) -> list[float]:
         query = analyse(question)
         weights = term_weights(query, cands, None)
-        feats = sentence_features(query, cands, np.array([0.5, 0.2, 0.4]), weights, passages)
+        feats = sentence_features(query, cands, np.array([0.5, 0.2, 0.4]), weights)
         row = gate_features(query, cands, feats, np.array([0.6, 0.3, 0.1]), weights, passages, vocabulary())
         return [row[GATE_FEATURES.index(f"{of}_topic")], row[GATE_FEATURES.index(f"{of}_meaning")]]
 
@@ -192,8 +197,7 @@ def test_the_signals_are_repeated_for_questions_that_ask_someone_s_words_and_for
 
     def rows(question: str) -> np.ndarray:
         query = analyse(question)
-        return sentence_features(query, cands, np.array([0.5, 0.2]), term_weights(query, cands, None),
-                                 [_passage("x")])
+        return sentence_features(query, cands, np.array([0.5, 0.2]), term_weights(query, cands, None))
 
     plain, speaker, kind = rows("What went wrong with the trains?"), rows("What did Ana Lin say about fares?"), \
         rows("How much will fares rise?")
@@ -225,7 +229,7 @@ def test_the_fitted_scorer_prefers_the_sentence_that_gives_what_is_asked():
     model = load()
     query = analyse("How many jobs will the new Tessfield factory create?")
     cands = _cands("The Tessfield factory will create 400 jobs.", "The Tessfield factory was welcomed by locals.")
-    rows = sentence_features(query, cands, np.array([0.6, 0.5]), term_weights(query, cands, None), [_passage("x")])
+    rows = sentence_features(query, cands, np.array([0.6, 0.5]), term_weights(query, cands, None))
     probs = model.sentences.probability(rows)
     assert probs[0] > probs[1]
 

@@ -18,7 +18,6 @@ _TITLED = re.compile(rf"\b(?:{TITLE})\.?\s+(?=[A-Z])")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*")  # 'Norvale Water', 'Bank of England'
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
-_COUNTED = re.compile(r"\b(?:how many|number of)\s+(?:(?:of\s+)?(?:the|his|her|its|their)\s+)?([a-z][\w'’-]+)", re.I)
 # the words of asking, not of the topic ("what did ... say", "how many")
 _ASKING = frozenset("what which who whom whose how when where why many much long old did does do say said says tell "
                     "told according name called happen happened".split())
@@ -35,7 +34,6 @@ class Query:
     names: tuple[str, ...]  # the names it gives, beyond its first word
     years: tuple[str, ...]
     terms: tuple[str, ...]  # its topic words, lower-case, in order
-    counted: str = ""  # what "how many" counts: 'moons' in "how many moons does it have"
 
     @property
     def kind_name(self) -> str:
@@ -48,8 +46,7 @@ def analyse(question: str) -> Query:
     untitled = _TITLED.sub("", question)  # "Dr Marlow": an article may name her Ms Marlow or Jane Marlow
     return Query(question, tuple(parts), kind_of(question) if len(parts) == 1 else None,
                  tuple(asked_speakers(question)), tuple(_names(untitled)), tuple(_YEAR.findall(question)),
-                 tuple(w for w in dict.fromkeys(content_words_in_order(untitled)) if w not in _ASKING),
-                 counted.group(1).lower() if (counted := _COUNTED.search(question)) else "")
+                 tuple(w for w in dict.fromkeys(content_words_in_order(untitled)) if w not in _ASKING))
 
 
 def asked_speakers(question: str) -> list[str]:

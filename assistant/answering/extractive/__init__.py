@@ -31,7 +31,7 @@ class Reading:
                  idf: Idf | None, model: Model, known: Collection[str]):
         self.query = query
         self.weights = term_weights(query, cands, idf)
-        self.features = sentence_features(query, cands, sims, self.weights, passages)
+        self.features = sentence_features(query, cands, sims, self.weights)
         self.probs = model.sentences.probability(self.features)
         self.probs = self.probs * strict_factor(query, cands, self.features, model.strict_kinds)
         self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages, known)

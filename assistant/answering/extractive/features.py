@@ -18,8 +18,8 @@ from .candidates import Candidate
 Idf = Callable[[list[str]], Mapping[str, float]]
 
 # one column per signal a sentence is scored on ...
-SIGNALS = ("meaning", "words", "passage_words", "kind", "near", "counted", "names", "speaks_quote", "other_speaker",
-           "quote", "early", "length", "new_words", "topic_words", "neighbour_meaning", "story_meaning", "story_words")
+SIGNALS = ("meaning", "words", "kind", "near", "names", "speaks", "speaks_quote", "other_speaker", "quote", "early",
+           "length", "new_words", "topic_words", "neighbour_meaning", "story_meaning", "story_words")
 # ... then each again for a question that asks someone's words, and for one that asks a kind of answer: the scorer
 # weighs the signals differently for each (a weight of "meaning|speaker" is added to that of "meaning")
 FAMILIES = ("speaker", "kind")
@@ -58,11 +58,10 @@ def coverage(weights: Mapping[str, float], stems: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in stems) / total if total else 1.0
 
 
-def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray, weights: Mapping[str, float],
-                      passages: Sequence[Passage]) -> np.ndarray:
+def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray,
+                      weights: Mapping[str, float]) -> np.ndarray:
     """One row per candidate, one column per FEATURES entry."""
     rows = np.zeros((len(cands), len(SIGNALS)))
-    passage_cover = [coverage(weights, content_stems(p.text)) for p in passages]
     names = [n.lower() for n in query.names]
     q_stems = {stem(t) for t in query.terms}
     topic = topic_weights(query, weights)
@@ -75,10 +74,8 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
         speaks = speaks_asked(query, cand)
         lower = f"{cand.previous} {cand.text}".lower()
         row[:] = (
-            float(sim), coverage(weights, stems), passage_cover[cand.passage], given,
-            _near(given_at, cand.text, weights),
-            bool(query.counted) and _near(given_at, cand.text, {stem(query.counted): 1.0}),
-            sum(mentions(n, lower) for n in names) / len(names) if names else 0.0,
+            float(sim), coverage(weights, stems), given, _near(given_at, cand.text, weights),
+            sum(mentions(n, lower) for n in names) / len(names) if names else 0.0, speaks,
             speaks and has_quote(cand.text), bool(query.speakers) and bool(cand.speakers) and not speaks,
             has_quote(cand.text), 1 / (1 + cand.offset / 500), min(cand.words, 60) / 60,
             len(stems - q_stems) / len(stems) if stems else 0.0, coverage(topic, stems | content_stems(cand.previous)),
