@@ -86,6 +86,14 @@ def test_a_place_or_employer_before_the_verb_is_not_the_speaker():
     assert attributed("A spokesman for Royal Mail said it was investigating.") == ["Royal Mail"]  # speaks for it
 
 
+def test_where_the_words_were_said_after_the_verb_is_not_the_speaker():
+    from assistant.text.quotes import attributed
+
+    assert attributed('At 11pm he wrote on Weibo: "The world will not always belong to the strong."') == ["he"]
+    assert attributed("He said in Leeds that prices would rise.") == ["he"]
+    assert attributed('"We will win," said Tom Reyes in a statement.') == ["Tom Reyes"]
+
+
 def test_a_quote_opened_after_a_colon_and_left_open_is_a_quote():
     from assistant.text.quotes import has_quote
 

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 # Bump when assistant/text/quotes.py attributes quotes differently. Only the speakers (and the keyword text they are
 # part of) are redone, from the record; chunking and embedding changes bump pipeline.PIPELINE (a re-embed) instead.
-SPEAKER_RULES = "6"
+SPEAKER_RULES = "7"
 _RECORD_KEY = "speaker_rules"
 
 
