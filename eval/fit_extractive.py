@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant import Assistant  # noqa: E402
 from assistant.answering.extractive import MAX_SENTENCES, MAX_WORDS, features as F, part_queries, select  # noqa: E402
 from assistant.answering.extractive.candidates import candidates  # noqa: E402
-from assistant.answering.extractive.scorer import MODEL, SPEAKER, fitted, strict_factor  # noqa: E402
+from assistant.answering.extractive.scorer import MODEL, fitted  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
 from assistant.ingest.embedder import vocabulary  # noqa: E402
@@ -193,38 +193,6 @@ def sentence_model(items: list[dict]) -> dict:
     return dict(names=list(F.FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=(coef * a).tolist(), intercept=b)
 
 
-STRICT_SHARE = 0.9  # a kind is strict when this share of its dev questions have a labelled sentence of that kind
-STRICT_MIN = 3  # ... among at least this many
-STRICTNESS = ("near", "kind")  # from the stricter: a question word beside it, or the kind alone
-
-
-def strict_kinds(items: list[dict]) -> dict[str, str]:
-    """Kinds whose labelled answers (almost) always give the kind ('kind': a figure for "how many", a date for
-    "when"), and of those, kinds whose answers give it next to a word of the question ('near': "2,000 staff"); and
-    SPEAKER when the answers to questions asking someone's words (almost) always come from a story naming them."""
-    by_kind: dict[str, list[tuple[bool, ...]]] = {}
-    for it in items:
-        if not (it["labelled"] and it["y"].any()):
-            continue
-        if it["query"].kind:
-            by_kind.setdefault(it["query"].kind_name, []).append(
-                tuple(bool((it["y"] * it["X"][:, F.FEATURES.index(c)]).any()) for c in STRICTNESS))
-        if it["query"].speakers:
-            story = strict_factor(it["query"], it["d"]["cands"], it["X"], {SPEAKER: "story"})
-            by_kind.setdefault(SPEAKER, []).append((bool((it["y"] * story).any()),))
-    out = {}
-    for kind, seen in sorted(by_kind.items()):
-        columns = ("story",) if kind == SPEAKER else STRICTNESS
-        first = next((c for c, share in zip(columns, np.mean(seen, axis=0)) if share >= STRICT_SHARE), None)
-        if len(seen) >= STRICT_MIN and first:
-            out[kind] = first
-    return out
-
-
-def strict(it: dict, probs: np.ndarray, kinds: dict[str, str]) -> np.ndarray:
-    return probs * strict_factor(it["query"], it["d"]["cands"], it["X"], kinds)
-
-
 def picked(it: dict, probs: np.ndarray, ratio: float, one_story: bool = True) -> list[int]:
     d = it["d"]
     return select.choose(d["cands"], probs, ratio, MAX_WORDS, MAX_SENTENCES, bool(it["query"].speakers), one_story)
@@ -271,7 +239,7 @@ def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray, offt
                empty: np.ndarray) -> tuple[float, float]:
     """The two gates' operating point: refuse as many unanswerable questions as possible while refusing at most
     FALSE_REFUSALS of the answerable ones, out of fold (the bound issue 18 sets), counting those refused before the
-    gates (`empty`: no sentence has what an answer needs). Off-topic and near-topic questions count alike (the mean
+    gates (`empty`: no candidate sentence). Off-topic and near-topic questions count alike (the mean
     of their two refusal rates): the point does not depend on how many of each dev holds, and the off-topic ones
     are not given up for a few more near-topic refusals."""
     best = (-1.0, 0.0, 0.0)
@@ -289,14 +257,13 @@ def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray, offt
 
 
 def out_of_fold(items: list[dict]) -> dict:
-    """Everything fitted, out of fold: sentence probabilities (`oof`), the strict kinds, the keep ratio, the gates'
-    rows and outputs, their thresholds and what they refuse."""
+    """Everything fitted, out of fold: sentence probabilities (`oof`), the keep ratio, the gates' rows and outputs,
+    their thresholds and what they refuse."""
     oof: list[np.ndarray] = [np.zeros(0)] * len(items)
-    kinds = strict_kinds(items)
     for train, test in folds(items):
         model = sentence_model([items[i] for i in train])
         for i in test:
-            oof[i] = strict(items[i], probability(model, items[i]["X"]), kinds)
+            oof[i] = probability(model, items[i]["X"])
     labelled = [i for i, it in enumerate(items) if it["labelled"]]
     top1 = np.mean([items[i]["y"][int(np.argmax(oof[i]))] for i in labelled if items[i]["y"].any()])
     by_ratio = {(r, one): np.mean([answer_right(items[i], oof[i], r, one) for i in labelled])
@@ -308,9 +275,9 @@ def out_of_fold(items: list[dict]) -> dict:
     answering = (target == 1) & keep  # answerable questions answered wrongly are wrong either way: left out
     topic_oof, gate_oof = gate_out_of_fold(items, G, target, answering | offtopic, fit_topic), \
         gate_out_of_fold(items, G, target, answering | near, fit_trees)
-    empty = np.array([not p.any() for p in oof])  # the answerer refuses these before its gates
+    empty = np.array([not p.any() for p in oof])  # no candidate sentence: the answerer refuses before its gates
     topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1, offtopic, empty)
-    return dict(oof=oof, kinds=kinds, top1=top1, by_ratio=by_ratio, ratio=ratio, one_story=one_story, G=G,
+    return dict(oof=oof, top1=top1, by_ratio=by_ratio, ratio=ratio, one_story=one_story, G=G,
                 target=target, offtopic=offtopic, near=near, answering=answering, topic_at=topic_at,
                 answer_at=answer_at, refused=(topic_oof < topic_at) | (gate_oof < answer_at) | empty)
 
@@ -374,7 +341,7 @@ def main() -> int:
     print(f"gates out of fold: the articles are about it from {fit['topic_at']:.3f}, they answer it from "
           f"{fit['answer_at']:.3f}")
     print("out of fold:", report(items, fit))
-    kinds, ratio, one_story, G, target = (fit[k] for k in ("kinds", "ratio", "one_story", "G", "target"))
+    ratio, one_story, G, target = (fit[k] for k in ("ratio", "one_story", "G", "target"))
     refused, offtopic, near, answering = (fit[k] for k in ("refused", "offtopic", "near", "answering"))
     top1, topic_at, answer_at = fit["top1"], fit["topic_at"], fit["answer_at"]
     model = dict(
@@ -385,14 +352,13 @@ def main() -> int:
                          offtopic_refused=round(float(refused[offtopic].mean()), 3),
                          near_topic_refused=round(float(refused[near].mean()), 3),
                          answerable_refused=round(float(refused[target == 1].mean()), 3)),
-        sentences=sentence_model(items), keep_ratio=ratio, one_story=one_story, strict_kinds=kinds,
+        sentences=sentence_model(items), keep_ratio=ratio, one_story=one_story,
         gate=fit_trees(G[answering | near], target[answering | near], F.GATE_FEATURES), answer_at=answer_at,
         topic_gate=fit_topic(G[answering | offtopic], target[answering | offtopic], F.GATE_FEATURES),
         topic_at=topic_at)
     text = json.dumps(model, indent=1)  # a list of numbers (a tree's node, a model's weights) on one line each
     text = re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text)
     Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print("strict kinds:", kinds)
     print("sentence weights:", {n: round(w, 2) for n, w in zip(F.FEATURES, model["sentences"]["coef"])})
     print("topic gate weights:", {n: round(w, 2) for n, w in zip(F.GATE_FEATURES, model["topic_gate"]["coef"])})
     splits = [node[0] for tree in model["gate"]["trees"] for node in tree if node[2]]

@@ -13,7 +13,7 @@ from ...types import Passage
 from ..citations import NOT_FOUND, NOT_SAID
 from .candidates import Candidate, candidates
 from .features import Idf, gate_features, named, sentence_features, term_weights
-from .scorer import SPEAKER, Model, load, strict_factor
+from .scorer import Model, load
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors, with_meaning
 
@@ -33,7 +33,6 @@ class Reading:
         self.weights = term_weights(query, cands, idf)
         self.features = sentence_features(query, cands, sims, self.weights)
         self.probs = model.sentences.probability(self.features)
-        self.probs = self.probs * strict_factor(query, cands, self.features, model.strict_kinds)
         self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages, known)
         self.chance = float(model.gate.probability(self.gate_row))
         self.topic = float(model.topic_gate.probability(self.gate_row))
@@ -42,23 +41,12 @@ class Reading:
         absent = [n for n in query.speakers if not named(n, text)]
         if absent:  # someone's words are asked for, and no passage names them
             self.why = f"no passage names {absent[0]}"
-        elif not self.probs.any():
-            self.why = f"no sentence of the passages has what an answer needs: {self._needs(model)}"
         elif self.topic < model.topic_at:
             self.why = f"the articles are not about it (their likeness to it scores {self.topic:.2f}; an answer " \
                        f"needs {model.topic_at:.2f})"
         elif self.chance < model.answer_at:
             self.why = f"the closest sentences do not answer it (their confidence scores {self.chance:.2f}; an " \
                        f"answer needs {model.answer_at:.2f})"
-
-    def _needs(self, model: Model) -> str:
-        """What an answer sentence must have (see strict_factor), in words."""
-        needs = []
-        if kind := model.strict_kinds.get(self.query.kind_name):
-            needs.append(f"the {self.query.kind_name} it asks for" + (" beside its words" if kind != "kind" else ""))
-        if SPEAKER in model.strict_kinds and self.query.speakers:
-            needs.append(f"a story that names {' and '.join(self.query.speakers)}")
-        return ", and ".join(needs)
 
     @property
     def answers(self) -> bool:

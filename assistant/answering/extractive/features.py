@@ -115,15 +115,6 @@ def story_coverage(cands: Sequence[Candidate], stems_of: Sequence[set[str]],
     return {run: coverage(weights, found) for run, found in stems.items()}
 
 
-def stories_naming(speakers: Sequence[str], cands: Sequence[Candidate]) -> set[int]:
-    """The stories (runs) whose sentences name every one of `speakers` by surname: all of them when there are none.
-    A question asking someone's words is answered from a story that names them, not by someone else's words."""
-    texts: dict[int, str] = {}
-    for c in cands:
-        texts[c.run] = f"{texts.get(c.run, '')} {c.previous} {c.text}".lower()
-    return {run for run, text in texts.items() if all(named(n, text) for n in speakers)}
-
-
 def topic_weights(query: Query, weights: Mapping[str, float]) -> dict[str, float]:
     """The weights of the question's words that are not names: what it asks about its people and places ("the
     finishing time", "the revenue") is what a story about them may well not say."""

@@ -8,13 +8,10 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from ...retrieve.query import Query
-from .candidates import Candidate
-from .features import FEATURES, GATE_FEATURES, stories_naming
+from .features import FEATURES, GATE_FEATURES
 
 MODEL = Path(__file__).with_name("model.json")
 
@@ -84,26 +81,6 @@ class Model:
     topic_at: float  # ... from this probability
     keep_ratio: float  # a further sentence is said when its probability is this share of the best one's ...
     one_story: bool  # ... and only from the best one's story
-    # kinds whose answer is given by a sentence of that kind ('kind': a figure, a date), or one with it next to a
-    # word of the question ('near': "2,000 staff" for "how many staff"); SPEAKER ('story'): someone's words asked for
-    # come from a story that names them
-    strict_kinds: dict[str, str]
-
-
-SPEAKER = "speaker"  # the strict_kinds entry of questions that ask someone's words
-
-
-def strict_factor(query: Query, cands: Sequence[Candidate], feats: np.ndarray,
-                  strict_kinds: dict[str, str]) -> np.ndarray:
-    """1 for each candidate that can answer the question at all, else 0: one that gives the kind asked for when that
-    kind is strict, and one from a story that names the people whose words are asked for when SPEAKER is."""
-    out = np.ones(len(cands))
-    if query.kind_name in strict_kinds:
-        out *= feats[:, FEATURES.index(strict_kinds[query.kind_name])]
-    if query.speakers and SPEAKER in strict_kinds:
-        naming = stories_naming(query.speakers, cands)
-        out *= np.array([c.run in naming for c in cands], dtype=float)
-    return out
 
 
 @lru_cache(maxsize=1)
@@ -111,4 +88,4 @@ def load(path: Path = MODEL) -> Model:
     d = json.loads(path.read_text(encoding="utf-8"))
     return Model(fitted(d["sentences"], FEATURES), fitted(d["gate"], GATE_FEATURES), float(d["answer_at"]),
                  fitted(d["topic_gate"], GATE_FEATURES), float(d["topic_at"]),
-                 float(d["keep_ratio"]), bool(d["one_story"]), dict(d["strict_kinds"]))
+                 float(d["keep_ratio"]), bool(d["one_story"]))
