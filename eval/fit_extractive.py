@@ -239,9 +239,9 @@ def thresholds(topic: np.ndarray, gate: np.ndarray, answerable: np.ndarray, offt
                empty: np.ndarray) -> tuple[float, float]:
     """The two gates' operating point: refuse as many unanswerable questions as possible while refusing at most
     FALSE_REFUSALS of the answerable ones, out of fold (the bound issue 18 sets), counting those refused before the
-    gates (`empty`: no candidate sentence). Off-topic and near-topic questions count alike (the mean
-    of their two refusal rates): the point does not depend on how many of each dev holds, and the off-topic ones
-    are not given up for a few more near-topic refusals."""
+    gates (`empty`: no sentence can answer, see features.from_named_story). Off-topic and near-topic questions count
+    alike (the mean of their two refusal rates): the point does not depend on how many of each dev holds, and the
+    off-topic ones are not given up for a few more near-topic refusals."""
     best = (-1.0, 0.0, 0.0)
     for topic_at in np.unique(np.round(topic, 3)):
         first = (topic < topic_at) | empty
@@ -263,7 +263,7 @@ def out_of_fold(items: list[dict]) -> dict:
     for train, test in folds(items):
         model = sentence_model([items[i] for i in train])
         for i in test:
-            oof[i] = probability(model, items[i]["X"])
+            oof[i] = probability(model, items[i]["X"]) * F.from_named_story(items[i]["query"], items[i]["d"]["cands"])
     labelled = [i for i, it in enumerate(items) if it["labelled"]]
     top1 = np.mean([items[i]["y"][int(np.argmax(oof[i]))] for i in labelled if items[i]["y"].any()])
     by_ratio = {(r, one): np.mean([answer_right(items[i], oof[i], r, one) for i in labelled])
@@ -275,7 +275,7 @@ def out_of_fold(items: list[dict]) -> dict:
     answering = (target == 1) & keep  # answerable questions answered wrongly are wrong either way: left out
     topic_oof, gate_oof = gate_out_of_fold(items, G, target, answering | offtopic, fit_topic), \
         gate_out_of_fold(items, G, target, answering | near, fit_trees)
-    empty = np.array([not p.any() for p in oof])  # no candidate sentence: the answerer refuses before its gates
+    empty = np.array([not p.any() for p in oof])  # no sentence can answer: the answerer refuses before its gates
     topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1, offtopic, empty)
     return dict(oof=oof, top1=top1, by_ratio=by_ratio, ratio=ratio, one_story=one_story, G=G,
                 target=target, offtopic=offtopic, near=near, answering=answering, topic_at=topic_at,

@@ -286,10 +286,10 @@ def test_words_of_someone_no_passage_names_are_not_answered(answerer, embedder):
     question = "What did Anna Lindqvist say about the Tessfield factory closing?"
     passages = _retrieved(embedder, question)
     assert answerer.sentences(question, passages) == []
-    assert "no passage names Anna Lindqvist" in answerer.why
+    assert "no story names Anna Lindqvist" in answerer.why
     question = "What did Caro say about the Tessfield factory closing?"  # named in the story: read on
     answerer.sentences(question, _retrieved(embedder, question))
-    assert "no passage names" not in answerer.why
+    assert "no story names" not in answerer.why
 
 
 def test_a_sentence_that_answers_two_parts_is_said_once(embedder):
@@ -316,12 +316,15 @@ def test_each_part_of_a_two_part_question_is_answered_as_fully_as_a_question_of_
     assert len(answer) == 6 and sum("[1]" in s for s in answer) == 3 and sum("[2]" in s for s in answer) == 3
 
 
-def test_someones_words_are_not_answered_when_no_passage_names_them():
+def test_someones_words_are_answered_only_from_a_story_that_names_them():
     answerer = ExtractiveAnswerer(lambda texts: np.ones((len(texts), 4)) / 2, model=_words_only(0.0))
     tanaka = [_passage("Tanaka said the battery can be swapped in five minutes.", title="Bike")]
     assert answerer.sentences("What did Chen Li say about the battery?", tanaka) == []
-    assert answerer.why == ("The articles don't answer 'What did Chen Li say about the battery?': no passage names "
+    assert answerer.why == ("The articles don't answer 'What did Chen Li say about the battery?': no story names "
                             "Chen Li.")
+    both = [*tanaka, _passage("Chen Li spoke at the launch of the phone.", doc="b", title="Phone")]
+    assert answerer.sentences("What did Chen Li say about the battery?", both) == [
+        "Chen Li spoke at the launch of the phone [2]."]  # not Tanaka's sentence, though it has more of the words
 
 
 def _words_only(keep_ratio):

@@ -12,7 +12,7 @@ from ...retrieve.query import Query, analyse
 from ...types import Passage
 from ..citations import NOT_FOUND, NOT_SAID
 from .candidates import Candidate, candidates
-from .features import Idf, gate_features, named, sentence_features, term_weights
+from .features import Idf, from_named_story, gate_features, sentence_features, term_weights
 from .scorer import Model, load
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors, with_meaning
@@ -32,15 +32,13 @@ class Reading:
         self.query = query
         self.weights = term_weights(query, cands, idf)
         self.features = sentence_features(query, cands, sims, self.weights)
-        self.probs = model.sentences.probability(self.features)
+        self.probs = model.sentences.probability(self.features) * from_named_story(query, cands)
         self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages, known)
         self.chance = float(model.gate.probability(self.gate_row))
         self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
-        text = " ".join(c.text for c in cands).lower()
-        absent = [n for n in query.speakers if not named(n, text)]
-        if absent:  # someone's words are asked for, and no passage names them
-            self.why = f"no passage names {absent[0]}"
+        if not self.probs.any():  # someone's words are asked for, and no story names them
+            self.why = f"no story names {' and '.join(query.speakers)}"
         elif self.topic < model.topic_at:
             self.why = f"the articles are not about it (their likeness to it scores {self.topic:.2f}; an answer " \
                        f"needs {model.topic_at:.2f})"

@@ -115,6 +115,18 @@ def story_coverage(cands: Sequence[Candidate], stems_of: Sequence[set[str]],
     return {run: coverage(weights, found) for run, found in stems.items()}
 
 
+def from_named_story(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
+    """1 for each candidate from a story (a run) that names every person whose words the question asks for, else 0;
+    all 1 when it asks no one's. Someone's words come from a story that names them, not from someone else's words
+    (out of fold on dev 3,635, three seeds: 594.3 with this, 572.7 without)."""
+    if not query.speakers:
+        return np.ones(len(cands))
+    texts: dict[int, str] = {}
+    for c in cands:
+        texts[c.run] = f"{texts.get(c.run, '')} {c.previous} {c.text}".lower()
+    return np.array([all(named(n, texts[c.run]) for n in query.speakers) for c in cands], dtype=float)
+
+
 def topic_weights(query: Query, weights: Mapping[str, float]) -> dict[str, float]:
     """The weights of the question's words that are not names: what it asks about its people and places ("the
     finishing time", "the revenue") is what a story about them may well not say."""
