@@ -88,9 +88,7 @@ def test_an_old_read_only_index_builds_its_keyword_side_in_memory(old_read_only_
 @pytest.mark.parametrize("command, expected", [
     (["status"], [f"articles:  {len(list(SAMPLES.iterdir()))}", "not opened: the folder is read-only"]),
     (["list"], [f"{LEI_JUN}    3 chunks  Lei Jun's midnight message"]),
-    # the answer itself is checked in test_answers; an index without stored sentence vectors embeds the sentences
-    # alone, which the scorer was not fitted on, and may answer from the symposium story's words of Lei instead
-    (["ask", "What did Lei Jun say about chips?"], ["Lei", "[1] "]),
+    (["ask", "What did Lei Jun say about chips?"], ["[1] Lei Jun's midnight message", "https://aicnbc.com/844.html"]),
     (["retrieve", "What did Lei Jun say about chips?", "--top-k", "3"], ["(https://aicnbc.com/844.html)"]),
 ])
 def test_reading_commands_work_on_a_read_only_index(read_only_index, command, expected):
