@@ -37,7 +37,7 @@ class Reading:
         self.chance = float(model.gate.probability(self.gate_row))
         self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
-        if not self.probs.any():  # someone's words are asked for, and no story names them
+        if query.speakers and not self.probs.any():  # someone's words are asked for, and no story names them
             self.why = f"no story names {' and '.join(query.speakers)}"
         elif self.topic < model.topic_at:
             self.why = f"the articles are not about it (their likeness to it scores {self.topic:.2f}; an answer " \
