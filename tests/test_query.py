@@ -71,3 +71,16 @@ def test_a_second_question_may_open_with_a_preposition():
 def test_a_pronoun_carries_every_person_the_first_part_names():
     parts = split("How often had Ines Caro beaten Tom Reyes before the final, and who beat her in the semi-final?")
     assert parts[1] == "Who beat her in the semi-final (Ines Caro, Tom Reyes)?"
+
+
+@pytest.mark.parametrize("question, focus", [
+    ("What was the attendance at the Halbrook derby?", ("attendance",)),
+    ("In which hospital was the driver treated?", ("hospital",)),
+    ("How many new buses will Halbrook buy?", ("new", "buses")),
+    ("Which Norvale Water manager was sacked?", ("manager",)),  # names are left out
+    ("What did Lei Jun say about chips?", ()),  # no thing asked of: someone's words
+    ("How much did Norvale Water pay?", ()),
+    ("Who founded Quillon?", ()),
+])
+def test_the_thing_a_question_asks_of(question, focus):
+    assert analyse(question).focus == focus

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..text.quotes import TITLE, person_names
 from ..text.tables import Kind, kind_of, speech_verbs, words
-from ..text.words import content_words_in_order
+from ..text.words import STOP, content_words_in_order
 
 # a second question joined to the first: "..., and how many ...", "... and who beat him?", "..., and by how much ..."
 _JOINED = re.compile(r",?\s+and\s+(?=(?:(?:by|in|on|at|for|from|to|with|of|since|until)\s+)?(?:what|how|who|whom|whose|"
@@ -18,6 +18,10 @@ _TITLED = re.compile(rf"\b(?:{TITLE})\.?\s+(?=[A-Z])")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*")  # 'Norvale Water', 'Bank of England'
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+# "what ... / which ... / how many ...", before the thing asked of ("What was the attendance ...", "In which hospital")
+_WHAT = re.compile(r"^\W*(?:(?:in|on|at|for|from|by|to|with|of|under|during)\s+)?(?:(?:what|which)\s+"
+                   r"(?:(?:is|was|were|are|will|would|has|have|had)\s+(?:(?:the|a|an)\s+)?)?|how\s+(?:many|much)\s+)",
+                   re.I)
 # the words of asking, not of the topic ("what did ... say", "how many")
 _ASKING = frozenset("what which who whom whose how when where why many much long old did does do say said says tell "
                     "told according name called happen happened".split())
@@ -34,6 +38,7 @@ class Query:
     names: tuple[str, ...]  # the names it gives, beyond its first word
     years: tuple[str, ...]
     terms: tuple[str, ...]  # its topic words, lower-case, in order
+    focus: tuple[str, ...]  # the thing it asks of: "What pre-tax profit did ..." -> ("pre-tax", "profit")
 
     @property
     def kind_name(self) -> str:
@@ -46,7 +51,21 @@ def analyse(question: str) -> Query:
     untitled = _TITLED.sub("", question)  # "Dr Marlow": an article may name her Ms Marlow or Jane Marlow
     return Query(question, tuple(parts), kind_of(question) if len(parts) == 1 else None,
                  tuple(asked_speakers(question)), tuple(_names(untitled)), tuple(_YEAR.findall(question)),
-                 tuple(w for w in dict.fromkeys(content_words_in_order(untitled)) if w not in _ASKING))
+                 tuple(w for w in dict.fromkeys(content_words_in_order(untitled)) if w not in _ASKING),
+                 focus(question))
+
+
+def focus(question: str) -> tuple[str, ...]:
+    """The words of the thing a "what/which/how many" question asks of, lower-case, names left out: "In which
+    hospital was ...?" -> ("hospital",), "How many new dentists ...?" -> ("new", "dentists"); () for others."""
+    m = _WHAT.match(question)
+    out: list[str] = []
+    for w in re.findall(r"[\w'’-]+", question[m.end():]) if m else []:
+        if w.lower() in STOP or len(out) == 3:
+            break
+        if not w[0].isupper():
+            out.append(w.lower())
+    return tuple(out)
 
 
 def asked_speakers(question: str) -> list[str]:
