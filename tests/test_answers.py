@@ -106,8 +106,8 @@ SAMPLE_QUESTIONS = [
          "refitted on dev 3,835, the answer gate gives the debate's best sentence 0.40 (an answer needs 0.38), though "
          "the scorer gives that sentence 0.022; each refit moves one or two sample traps across the threshold"),
     miss("Which team won the League Cup semi-final at Millbrook Park?", "Rovers",
-         "the scorer puts 'Athletic, who won the trophy in 2023, ...' (0.090) before the sentence that says Rovers beat "
-         "them (0.072), and the answer gate gives the question 0.24 (an answer needs 0.38): neither sentence says "
+         "the scorer puts 'Athletic, who won the trophy in 2023, ...' (0.090) before the sentence that says Rovers "
+         "beat them (0.072), and the answer gate gives the question 0.24 (an answer needs 0.38): neither sentence says "
          "'team', a word of the thing it asks of; each refit moves a sample question or two across a threshold"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     miss("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders",
