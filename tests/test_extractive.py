@@ -148,6 +148,7 @@ def test_a_sentence_is_also_scored_on_its_neighbours_and_its_storys_likeness():
     ("Who replaced Doug Smith as chief executive?", "Doug Smith quit as chief executive last autumn.",
      "The board named Anne Chant to replace Doug Smith."),
     ("How much did Verrow pay for the £2m site?", "Verrow bought the £2m site.", "Verrow paid £2.4m for the £2m site."),
+    ("Who replaced Doug Smith's deputy?", "Doug Smith said his deputy would leave.", "Anne Chant replaced his deputy."),
 ])
 def test_a_sentence_that_only_restates_the_question_s_figure_or_name_does_not_give_the_answer(question, restates,
                                                                                                answers):

@@ -141,7 +141,7 @@ def gives(query: Query, text: str) -> Iterator[re.Match]:
     """Where `text` gives the kind of answer the question asks for, and not only what the question itself states
     ("1989" or "Doug Smith" again is no answer to "How many votes in 1989?" or "Who replaced Doug Smith?")."""
     asked = _stated(query.text)
-    values = [(v.start(), v.end(), v.group().lower()) for v in _VALUE.finditer(text)]
+    values = [(v.start(), v.end(), _bare(v.group())) for v in _VALUE.finditer(text)]
     for m in query.kind.given.finditer(text):
         inside = [v for s, e, v in values if s < m.end() and m.start() < e]  # the whole figures and names it touches
         if not inside or any(v not in asked for v in inside):
@@ -151,7 +151,13 @@ def gives(query: Query, text: str) -> Iterator[re.Match]:
 @lru_cache(maxsize=64)
 def _stated(question: str) -> frozenset[str]:
     """The figures and names a question states, lower-cased (read once per question, not once per sentence)."""
-    return frozenset(v.lower() for v in _VALUE.findall(question))
+    return frozenset(_bare(v) for v in _VALUE.findall(question))
+
+
+def _bare(value: str) -> str:
+    """A figure or name as `gives` compares it: lower-case, without a possessive ("Rovers'" and "Lei's" are the
+    names "rovers" and "lei")."""
+    return re.sub(r"['’]s?$", "", value.lower())
 
 
 def _near(given_at: Sequence[re.Match], text: str, weights: Mapping[str, float]) -> bool:
