@@ -185,6 +185,7 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
     story_sentences = [c.text for c in cands if c.run == cands[best].run]  # the best sentence's story
     story = set().union(*(content_stems(t) for t in story_sentences))
     story_text = " ".join(story_sentences).lower()
+    focus = {stem(w): 1.0 for w in query.focus}  # the thing it asks of, each word alike
     chance = float(np.clip(probs[best], 1e-6, 1 - 1e-6))
     return np.array([
         math.log(chance / (1 - chance)), feats[best, col("meaning")], feats[best, col("words")],
@@ -195,15 +196,10 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
         unknown_names(query, known), *_best_of(_speakers_own(query, cands), feats),
         *_best_of(feats[:, col("kind")] > 0 if query.kind else np.ones(len(cands), bool), feats),
-        _share(query.focus, story), _share(query.focus, set().union(
+        coverage(focus, story), coverage(focus, set().union(
             *(content_stems(f"{cands[i].previous} {cands[i].text}") for i in top))),
         *(float(query.kind_name == k.name) for k in kinds()),
     ])
-
-
-def _share(words: Sequence[str], stems: set[str]) -> float:
-    """The share of `words` whose stems are among `stems` (1 when there are none)."""
-    return sum(stem(w) in stems for w in words) / len(words) if words else 1.0
 
 
 def speaks_asked(query: Query, cand: Candidate) -> bool:
