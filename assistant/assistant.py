@@ -353,7 +353,13 @@ class Assistant:
         from .answering.check import check_reply
 
         checked = check_reply(raw, passages, question)
-        if checked.kept:
+        vetoed = self.extractive.refuses(focus, retrieved, focus_vector) if checked.kept and \
+            self.settings.llm_gate else ""
+        if vetoed:
+            why = f"The LLM's answer is withheld: {vetoed} (NEWSDESK_LLM_GATE=false shows it.)"
+            answer = Answer(NOT_FOUND, [], question, self.llm.name, True, _join(note, why), passages,
+                            time.perf_counter() - started)
+        elif checked.kept:
             answer = self._finish(question, checked.text, passages, self.llm.name, _join(note, checked.note()),
                                   started, matched=checked.matched)
             found = [f"[{c.number}]" for c in answer.citations if c.matched]

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
                                  "time limit, before falling back.")
     llm_max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write for one answer (small "
                                 "models can loop for thousands).")
+    llm_gate: bool = Field(True, description="Withhold an LLM's answer when the offline answerer's gate judges that "
+                           "the articles do not answer the question (small models answer what the articles do not "
+                           "cover, citing passages that do not say it); false trusts the LLM and the check alone.")
     llm_context: int = Field(4096, ge=512, description="The model's context window in tokens: passages are left out, "
                              "lowest-ranked first, so that prompt and answer fit.")
 

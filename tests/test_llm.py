@@ -10,7 +10,8 @@ from .openai_server import Reply
 
 def _llm_assistant(index_dir, embedder, server, **kw):
     settings = Settings(home=index_dir, openai_api_key="sk-test-secret", openai_base_url=server.base_url,
-                        model="test-model", llm_max_retries=kw.pop("retries", 1), llm_timeout=kw.pop("timeout", 5))
+                        model="test-model", llm_max_retries=kw.pop("retries", 1), llm_timeout=kw.pop("timeout", 5),
+                        **kw)
     return Assistant(settings=settings, embedder=embedder)
 
 
@@ -78,6 +79,25 @@ def test_the_model_refusing_is_a_refusal_even_when_it_then_invents_a_fact(sample
     server.queue(Reply(text="The articles don't say. The Surge C1 phones launch at $599 [1]."))
     result = qa.ask("What launch price did Xiaomi set for its Surge C1 phones?")
     assert result.abstained and result.citations == [] and "$599" not in result.text
+
+
+@pytest.mark.parametrize("gate", [True, False])
+def test_an_answer_to_what_the_articles_do_not_say_is_withheld_by_the_gate(sample_index_dir, embedder, server,
+                                                                          gate):
+    """The story says nothing of a payment to the hackers: a reply that cites a true sentence beside the question
+    passes the check, and the offline answerer's gate withholds it (unless the gate is turned off)."""
+    qa = _llm_assistant(sample_index_dir, embedder, server, llm_gate=gate)
+    question = "How much did Norvale Water pay the hackers?"
+    passages = qa.retrieve(question, top_k=qa.settings.top_k)
+    n = 1 + next(i for i, p in enumerate(passages) if "identity-monitoring" in p.text)
+    server.queue(Reply(text=f"Norvale Water is offering 12 months of free identity-monitoring [{n}]."))
+    result = qa.ask(question)
+    assert result.backend == "openai" and result.raw
+    if gate:
+        assert result.abstained and result.citations == [] and result.text == NOT_FOUND
+        assert "withheld" in result.note and "do not answer it" in result.note and "NEWSDESK_LLM_GATE" in result.note
+    else:
+        assert not result.abstained and "identity-monitoring [1]" in result.text
 
 
 def _one_article(tmp_path, embedder, server, text: str) -> Assistant:

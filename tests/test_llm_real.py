@@ -50,8 +50,9 @@ def assert_honest(result: Answer) -> None:
                          if p.text == cited[number].quote and p.doc_id == cited[number].doc_id)
             for claim in claims:
                 assert support(claim, evidence[index], asked).holds(GIVEN_OVERLAP), (claim, number)
-    elif result.backend != "extractive":  # a refusal: only when the model said so
-        assert result.abstained and not result.citations and REFUSAL.search(result.raw), result.raw
+    elif result.backend != "extractive":  # a refusal: the model's own, or its answer withheld by the gate
+        assert result.abstained and not result.citations, result.text
+        assert REFUSAL.search(result.raw) or "answer is withheld" in result.note, (result.raw, result.note)
     else:  # the extractive answer, with a note that says why
         assert result.note and ("could not be matched" in result.note or "LLM" in result.note), result.note
     assert result.backend == "extractive" or result.raw

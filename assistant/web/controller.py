@@ -225,6 +225,8 @@ class Controller:
             ("LLM time limit", f"{s.llm_timeout:g} s per answer, {s.llm_max_retries} retries included "
                                "(NEWSDESK_LLM_TIMEOUT, NEWSDESK_LLM_MAX_RETRIES)"),
             ("LLM answer cap", f"{s.llm_max_tokens} tokens (NEWSDESK_LLM_MAX_TOKENS)"),
+            ("LLM gate", ("on: an LLM answer is withheld when Newsdesk's gate finds the articles do not answer"
+                          if s.llm_gate else "off: LLM answers are checked, not gated") + " (NEWSDESK_LLM_GATE)"),
             ("LLM context", f"{s.llm_context} tokens; lower-ranked passages are left out to fit "
                             "(NEWSDESK_LLM_CONTEXT)"),
             ("Embeddings", embedder),

@@ -79,28 +79,42 @@ class ExtractiveAnswerer:
         self.known = known  # the words the embedding model knows (None: the shipped model's, see `read`)
         self.why = ""  # after an answer: why (parts of) the question were not answered
 
-    def sentences(self, question: str, passages: Sequence[Passage],
-                  query_vector: np.ndarray | None = None) -> list[str]:
-        """The answer as sentences with [n] markers (numbers index `passages` from 1); [] when nothing answers."""
+    def readings(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None
+                 ) -> tuple[list[Candidate], list[Reading]]:
+        """The passages' candidate sentences and a `Reading` of each part of the question ([] and [] for none)."""
         cands = candidates(passages)
         if not cands:
-            return []
+            return [], []
         query = analyse(question)
         parts = query.parts
         vectors = candidate_vectors(cands, passages, self.embed)  # stored at ingest, else embedded now
         part_vectors = self.embed(list(parts)) if len(parts) > 1 else \
             np.asarray([query_vector if query_vector is not None else self.embed([question])[0]])
-        readings = read(query, cands, vectors, part_vectors, passages, self.idf, self.model, self.known)
+        return cands, read(query, cands, vectors, part_vectors, passages, self.idf, self.model, self.known)
+
+    def refuses(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None) -> str:
+        """Why the articles answer no part of the question, as the gates judge it; "" when they answer a part."""
+        readings = self.readings(question, passages, query_vector)[1]
+        if not readings or any(r.answers for r in readings):
+            return ""
+        return unanswered(readings)
+
+    def sentences(self, question: str, passages: Sequence[Passage],
+                  query_vector: np.ndarray | None = None) -> list[str]:
+        """The answer as sentences with [n] markers (numbers index `passages` from 1); [] when nothing answers."""
+        cands, readings = self.readings(question, passages, query_vector)
+        if not cands:
+            return []
         picked: list[int] = []
         for r in readings:  # a sentence that answers two parts is said once
             if r.answers:
                 picked += [i for i in choose(cands, r.probs, self.model.keep_ratio, MAX_WORDS, MAX_SENTENCES,
                                              bool(r.query.speakers), self.model.one_story) if i not in picked]
-        self.why = " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
+        self.why = unanswered(readings)
         if not picked:
             return []
-        unanswered = [r.query.text for r in readings if not r.answers]
-        return compose(cands, reading_order(cands, picked)) + [not_said(p) for p in unanswered]
+        said = compose(cands, reading_order(cands, picked))
+        return said + [not_said(r.query.text) for r in readings if not r.answers]
 
     def stream(self, question: str, passages: Sequence[Passage],
                query_vector: np.ndarray | None = None) -> Iterator[str]:
@@ -110,6 +124,11 @@ class ExtractiveAnswerer:
             return
         for n, sentence in enumerate(sentences):
             yield ("" if n == 0 else " ") + sentence
+
+
+def unanswered(readings: Sequence[Reading]) -> str:
+    """Why the parts of a question that the articles do not answer are not answered ("" when every part is)."""
+    return " ".join(f"The articles don't answer {r.query.text!r}: {r.why}." for r in readings if r.why)
 
 
 def not_said(part: str) -> str:
