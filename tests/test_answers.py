@@ -95,36 +95,32 @@ SAMPLE_QUESTIONS = [
     ("Which film won the Golden Heron?", "The Salt Orchard"),
     miss("How many Norvale Water customers were affected by the breach?", "210,000",
          "'Norvale Water has about 480,000 customer accounts in total' gives a count beside a word of the question "
-         "and scores 0.46; the lead that gives 210,000 scores 0.32 and comes fourth, and an answer says three "
+         "and scores 0.49; the lead that gives 210,000 comes fourth, and an answer says three "
          "sentences at most"),
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
-    miss("Who won the Westmarch governor election?", None,  # the debate story previews the election
-         "refitted on dev 3,835, the answer gate gives the debate's best sentence 0.40 (an answer needs 0.36), though "
-         "the scorer gives that sentence 0.023; each refit moves one or two sample traps across the threshold"),
+    ("Who won the Westmarch governor election?", None),  # the debate story previews the election
     miss("Which team won the League Cup semi-final at Millbrook Park?", "Rovers",
-         "the scorer puts 'Athletic, who won the trophy in 2023, ...' (0.091) before the sentence that says Rovers "
-         "beat them (0.073), and the answer gate gives the question 0.23 (an answer needs 0.36): neither sentence says "
+         "the scorer puts 'Athletic, who won the trophy in 2023, ...' (0.096) before the sentence that says Rovers "
+         "beat them (0.080), and the answer gate gives the question 0.28 (an answer needs 0.40): neither sentence says "
          "'team', a word of the thing it asks of; each refit moves a sample question or two across a threshold"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     miss("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders",
-         "his quote is the best sentence, but the answer gate gives it 0.16 and an answer needs 0.36: his words "
+         "his quote is the best sentence, but the answer gate gives it 0.17 and an answer needs 0.40: his words "
          "never say 'wind farm', as a trap's speaker's words on another subject do not; each refit moves a sample "
          "question or two across a threshold"),
     ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
-    miss("What did Dr Nandakumar say about power?", "Nandakumar",  # a title the article does not give her
-         "her quote on power is the best sentence, but refitted on dev 3,835 the topic gate gives the question 0.85 "
-         "and an answer needs 0.88; each refit moves a sample question or two across a threshold"),
+    ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
     miss("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
          "the gates, told how much of a question's names the embedding model knows, answer it with the approval "
          "'on Thursday' though no passage names him (on dev a question's names are all absent as often for "
          "answerable questions as for traps)"),
     miss("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
-         "his words give no date; it answers with the approval 'on Thursday' (the answer gate gives it 0.61)"),
+         "his words give no date; it answers with the approval 'on Thursday' (the answer gate gives it 0.59)"),
 ]
 
 
