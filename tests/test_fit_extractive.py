@@ -67,3 +67,19 @@ def test_the_topic_gate_leaves_the_question_s_kind_out():
     topic = fit.fit_topic(X, y, ("meaning", "words", "is_amount"))
     assert topic["names"] == ["meaning", "words", "is_amount"] and topic["coef"][2] == 0.0 and topic["coef"][0] > 0
     assert fit.probability(topic, X).shape == (300,)  # the answerer reads it over every gate feature
+
+
+def test_the_operating_point_is_chosen_over_several_fold_seeds_at_once():
+    rng = np.random.default_rng(1)
+
+    def seed_fit():
+        return dict(topic_oof=rng.random(140), gate_oof=rng.random(140), target=np.r_[np.ones(100), np.zeros(40)],
+                    offtopic=np.r_[np.zeros(120, bool), np.ones(20, bool)], empty=np.zeros(140, bool))
+
+    one, two = seed_fit(), seed_fit()
+    assert fit.pooled_thresholds([one, one]) == fit.thresholds(one["topic_oof"], one["gate_oof"], one["target"] == 1,
+                                                               one["offtopic"], one["empty"])
+    topic_at, answer_at = fit.pooled_thresholds([one, two])
+    for f in (one, two):  # the bound holds over both seeds' questions together
+        f["refused"] = (f["topic_oof"] < topic_at) | (f["gate_oof"] < answer_at)
+    assert np.r_[one["refused"][:100], two["refused"][:100]].mean() <= fit.FALSE_REFUSALS
