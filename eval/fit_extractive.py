@@ -350,7 +350,8 @@ def main() -> int:
           f"{sum(len(it['y']) for it in items)} sentences, {sum(int(it['y'].sum()) for it in items)} labelled")
     global SEED
     fits = []
-    for SEED in THRESHOLD_SEEDS:
+    for seed in THRESHOLD_SEEDS:
+        SEED = seed  # the folds' and the models' random state
         fits.append(out_of_fold(items))
     SEED, fit = THRESHOLD_SEEDS[0], fits[0]
     print("out of fold at seed", SEED, "with its own operating point:", report(items, fit))
