@@ -355,19 +355,17 @@ class Assistant:
         checked = check_reply(raw, passages, question)
         vetoed = self.extractive.refuses(focus, retrieved, focus_vector) if checked.kept and \
             self.settings.llm_gate else ""
-        if vetoed:
-            why = f"The LLM's answer is withheld: {vetoed} (NEWSDESK_LLM_GATE=false shows it.)"
-            answer = Answer(NOT_FOUND, [], question, self.llm.name, True, _join(note, why), passages,
-                            time.perf_counter() - started)
-        elif checked.kept:
+        if checked.kept and not vetoed:
             answer = self._finish(question, checked.text, passages, self.llm.name, _join(note, checked.note()),
                                   started, matched=checked.matched)
             found = [f"[{c.number}]" for c in answer.citations if c.matched]
             if found:
                 answer.note = _join(answer.note, f"{', '.join(found)}: found by Newsdesk for sentences the LLM left "
                                                  "uncited.")
-        elif checked.refused:
-            answer = Answer(NOT_FOUND, [], question, self.llm.name, True, _join(note, checked.note()), passages,
+        elif vetoed or checked.refused:  # withheld by the gate, or refused by the model itself
+            why = f"The LLM's answer is withheld: {vetoed} (NEWSDESK_LLM_GATE=false shows it.)" if vetoed else \
+                checked.note()
+            answer = Answer(NOT_FOUND, [], question, self.llm.name, True, _join(note, why), passages,
                             time.perf_counter() - started)
         else:
             why = "The LLM's answer could not be matched to the articles, so this answer is extractive."

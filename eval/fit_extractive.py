@@ -268,6 +268,13 @@ def pooled_thresholds(fits: list[dict]) -> tuple[float, float]:
                       joined("empty"))
 
 
+def at_point(fit: dict, topic_at: float, answer_at: float) -> dict:
+    """`fit` with the gates' operating point set, and what the answerer refuses there: a question its topic gate or
+    its answer gate puts below the point, or one no sentence can answer (`empty`)."""
+    refused = (fit["topic_oof"] < topic_at) | (fit["gate_oof"] < answer_at) | fit["empty"]
+    return fit | dict(topic_at=topic_at, answer_at=answer_at, refused=refused)
+
+
 def out_of_fold(items: list[dict]) -> dict:
     """Everything fitted, out of fold: sentence probabilities (`oof`), the keep ratio, the gates' rows and outputs,
     their thresholds and what they refuse."""
@@ -288,11 +295,9 @@ def out_of_fold(items: list[dict]) -> dict:
     topic_oof, gate_oof = gate_out_of_fold(items, G, target, answering | offtopic, fit_topic), \
         gate_out_of_fold(items, G, target, answering | near, fit_trees)
     empty = np.array([not p.any() for p in oof])  # no sentence can answer: the answerer refuses before its gates
-    topic_at, answer_at = thresholds(topic_oof, gate_oof, target == 1, offtopic, empty)
-    return dict(oof=oof, top1=top1, by_ratio=by_ratio, ratio=ratio, one_story=one_story, G=G,
-                target=target, offtopic=offtopic, near=near, answering=answering, topic_at=topic_at,
-                answer_at=answer_at, refused=(topic_oof < topic_at) | (gate_oof < answer_at) | empty,
-                topic_oof=topic_oof, gate_oof=gate_oof, empty=empty)
+    fit = dict(oof=oof, top1=top1, by_ratio=by_ratio, ratio=ratio, one_story=one_story, G=G, target=target,
+               offtopic=offtopic, near=near, answering=answering, topic_oof=topic_oof, gate_oof=gate_oof, empty=empty)
+    return at_point(fit, *thresholds(topic_oof, gate_oof, target == 1, offtopic, empty))
 
 
 def report(items: list[dict], fit: dict) -> str:
@@ -355,8 +360,7 @@ def main() -> int:
         fits.append(out_of_fold(items))
     SEED, fit = THRESHOLD_SEEDS[0], fits[0]
     print("out of fold at seed", SEED, "with its own operating point:", report(items, fit))
-    fit["topic_at"], fit["answer_at"] = pooled_thresholds(fits)
-    fit["refused"] = (fit["topic_oof"] < fit["topic_at"]) | (fit["gate_oof"] < fit["answer_at"]) | fit["empty"]
+    fit = at_point(fit, *pooled_thresholds(fits))
     print("out of fold: right answers by keep ratio and one story",
           {k: round(float(v), 3) for k, v in fit["by_ratio"].items()}, "->", fit["ratio"], fit["one_story"])
     print(f"gates out of fold, seeds {THRESHOLD_SEEDS} pooled: the articles are about it from {fit['topic_at']:.3f}, "
