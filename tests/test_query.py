@@ -59,6 +59,7 @@ def test_analyse_gathers_kind_names_years_and_topic_words():
     assert q.years == ("2004",)
     assert q.names == ("Norvale Water", "Tessfield")  # a name as written, not its words
     assert analyse("What did the Bank of England's governor say?").names == ("Bank of England",)
+    assert analyse("How big is Kelby Rovers' Mill Lane ground?").names == ("Kelby Rovers", "Mill Lane")  # two names
     assert "plant" in q.terms and "how" not in q.terms and "much" not in q.terms
     assert analyse("How many buses will Halbrook buy, and who will build them?").kind is None  # each part has its own
 

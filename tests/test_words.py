@@ -2,7 +2,7 @@
 import pytest
 
 from assistant.text.sentences import split_sentences
-from assistant.text.words import content_stems, content_words, content_words_in_order, stem
+from assistant.text.words import content_stems, content_words, content_words_in_order, stem, without_possessive
 
 
 def test_content_words_leave_out_stop_words_and_keep_order():
@@ -37,3 +37,9 @@ def test_one_who_does_something_shares_the_stem_of_doing_it(doer, doing):
 @pytest.mark.parametrize("word, other", [("former", "formed"), ("number", "numb"), ("door", "do")])
 def test_an_adjective_or_a_short_word_keeps_its_own_stem(word, other):
     assert stem(word) != stem(other)
+
+
+@pytest.mark.parametrize("word, bare", [("Lei's", "Lei"), ("Rovers'", "Rovers"), ("Lei’s", "Lei"),
+                                        ("O'Neill", "O'Neill"), ("O'Neill's", "O'Neill"), ("2,000", "2,000")])
+def test_a_possessive_ending_comes_off_and_nothing_else(word, bare):
+    assert without_possessive(word) == bare

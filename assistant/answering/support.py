@@ -21,7 +21,7 @@ from typing import Sequence
 
 from ..text.quotes import PRONOUNS, attributed, mentions_person, sentence_speakers
 from ..text.sentences import split_sentences
-from ..text.words import content_words
+from ..text.words import content_words, without_possessive
 
 # Sentences that instruct instead of report; they never count as evidence for a claim.
 INSTRUCTIONS: tuple[re.Pattern, ...] = (
@@ -217,4 +217,4 @@ def _known(word: str, known: frozenset[str]) -> bool:
 
 
 def _bare(word: str) -> str:
-    return re.sub(r"['’]s?$", "", word).strip(".").lower()
+    return without_possessive(word).strip(".").lower()

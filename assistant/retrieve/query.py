@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..text.quotes import TITLE, person_names
 from ..text.tables import Kind, kind_of, speech_verbs, words
-from ..text.words import STOP, content_words_in_order
+from ..text.words import POSSESSIVE, STOP, content_words_in_order, without_possessive
 
 # a second question joined to the first: "..., and how many ...", "... and who beat him?", "..., and by how much ..."
 _JOINED = re.compile(r",?\s+and\s+(?=(?:(?:by|in|on|at|for|from|to|with|of|since|until)\s+)?(?:what|how|who|whom|whose|"
@@ -79,7 +79,7 @@ def asked_speakers(question: str) -> list[str]:
         return names
     near = " ".join(question[:verb.start()].split()[-3:])
     return [w for w in dict.fromkeys(_CAPITALISED.findall(near))  # "Japan's debt" is spoken of; "Dr" is no name
-            if w.lower() not in _ASKING and not re.search(r"['’]s$", w) and w.rstrip(".") not in _TITLES]
+            if w.lower() not in _ASKING and without_possessive(w) == w and w.rstrip(".") not in _TITLES]
 
 
 def split(question: str) -> list[str]:
@@ -108,11 +108,11 @@ def _points_back(part: str) -> bool:
 
 
 def _names(question: str) -> list[str]:
-    """The names after the first word, as written, a run of capitalised words each: 'How much did Norvale Water pay
-    the contractors in Bocholt?' -> Norvale Water, Bocholt."""
+    """The names after the first word, as written, a run of capitalised words each, which a possessive ends: 'How much
+    did Norvale Water pay the contractors in Bocholt?' -> Norvale Water, Bocholt; "Rovers' Tannery Ground" is two."""
     out = []
-    for m in _NAME_RUN.finditer(question.split(" ", 1)[-1]):
+    for m in _NAME_RUN.finditer(POSSESSIVE.sub(",", question.split(" ", 1)[-1])):
         words = [w for w in m.group().split() if w.lower() not in _ASKING and w not in {"I", "The", "A", "An"}]
         if words:
-            out.append(re.sub(r"['’]s$", "", " ".join(words)))
+            out.append(" ".join(words))
     return list(dict.fromkeys(out))

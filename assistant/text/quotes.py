@@ -5,6 +5,7 @@ import re
 from typing import Sequence
 
 from .tables import speech_forms, words
+from .words import without_possessive
 
 _NAME = r"(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’-]+|[A-Z]\.|(?:de|van|von|bin|al|da|di|le|la)\b)){0,3}"
 _VERBS = "|".join(re.escape(v) for v in speech_forms("reported"))
@@ -42,9 +43,7 @@ def _named_after_verb(clause: str) -> str | None:
 
 
 def clean_name(raw: str) -> str:
-    name = _TITLES.sub("", raw.strip()).strip(" ,.'’")
-    name = re.sub(r"[’']s$", "", name)
-    return name
+    return without_possessive(_TITLES.sub("", raw.strip()).strip(" ,.'’"))
 
 
 _OPENS_QUOTE = re.compile(r"^\s*[“\"‘]")

@@ -11,6 +11,7 @@ STOP = frozenset(
     "here more most some any all one two per".split()
 )
 _WORD = re.compile(r"[\w'’]+")
+POSSESSIVE = re.compile(r"(?<=\w)['’]s?(?=\W|$)")  # "Lei's", "Rovers'", not "O'Neill"
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +54,11 @@ def _doing(noun: str) -> str:
 def words(text: str) -> list[str]:
     """The words of a text, lower-cased, apostrophes kept inside ("o'neill"), in order."""
     return [w.lower().strip("'’") for w in _WORD.findall(text)]
+
+
+def without_possessive(word: str) -> str:
+    """"Lei's" -> "Lei", "Rovers'" -> "Rovers": a word or name without a possessive ending."""
+    return POSSESSIVE.sub("", word)
 
 
 def content_words_in_order(text: str) -> list[str]:

@@ -29,6 +29,11 @@ class Candidate:
         return len(self.text.split())
 
 
+def places(cands: Sequence[Candidate]) -> dict[tuple[int, int], int]:
+    """Each candidate's index by its place, (run, order): its neighbours in the article are at (run, order +- 1)."""
+    return {(c.run, c.order): i for i, c in enumerate(cands)}
+
+
 def runs(passages: Sequence[Passage]) -> list[list[int]]:
     """Passages grouped into runs of consecutive chunks of one article, each run in article order."""
     by_place = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start, i))

@@ -11,9 +11,9 @@ import numpy as np
 from ...retrieve.query import Query
 from ...text.quotes import has_quote, mentions_person
 from ...text.tables import kinds
-from ...text.words import content_stems, content_words_in_order, stem
+from ...text.words import content_stems, content_words_in_order, stem, without_possessive
 from ...types import Passage
-from .candidates import Candidate
+from .candidates import Candidate, places
 
 Idf = Callable[[list[str]], Mapping[str, float]]
 
@@ -87,7 +87,7 @@ def sentence_features(query: Query, cands: Sequence[Candidate], sims: np.ndarray
 def neighbour_likeness(cands: Sequence[Candidate], sims: np.ndarray) -> np.ndarray:
     """For each candidate, the higher likeness to the question of the sentences just before and after it in its
     story (its own when it has neither among the candidates): an answer often sits beside what the question says."""
-    where = {(c.run, c.order): i for i, c in enumerate(cands)}
+    where = places(cands)
     out = np.array(sims, dtype=float)
     for i, c in enumerate(cands):
         beside = [sims[j] for k in (-1, 1) if (j := where.get((c.run, c.order + k))) is not None]
@@ -141,7 +141,7 @@ def gives(query: Query, text: str) -> Iterator[re.Match]:
     """Where `text` gives the kind of answer the question asks for, and not only what the question itself states
     ("1989" or "Doug Smith" again is no answer to "How many votes in 1989?" or "Who replaced Doug Smith?")."""
     asked = _stated(query.text)
-    values = [(v.start(), v.end(), _bare(v.group())) for v in _VALUE.finditer(text)]
+    values = [(v.start(), v.end(), without_possessive(v.group().lower())) for v in _VALUE.finditer(text)]
     for m in query.kind.given.finditer(text):
         inside = [v for s, e, v in values if s < m.end() and m.start() < e]  # the whole figures and names it touches
         if not inside or any(v not in asked for v in inside):
@@ -151,13 +151,7 @@ def gives(query: Query, text: str) -> Iterator[re.Match]:
 @lru_cache(maxsize=64)
 def _stated(question: str) -> frozenset[str]:
     """The figures and names a question states, lower-cased (read once per question, not once per sentence)."""
-    return frozenset(_bare(v) for v in _VALUE.findall(question))
-
-
-def _bare(value: str) -> str:
-    """A figure or name as `gives` compares it: lower-case, without a possessive ("Rovers'" and "Lei's" are the
-    names "rovers" and "lei")."""
-    return re.sub(r"['’]s?$", "", value.lower())
+    return frozenset(without_possessive(v.lower()) for v in _VALUE.findall(question))
 
 
 def _near(given_at: Sequence[re.Match], text: str, weights: Mapping[str, float]) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 from ...text.quotes import PRONOUNS, attributed, has_quote, leaves_quote_open
 from ...text.words import words
 from ..citations import defuse_markers
-from .candidates import Candidate
+from .candidates import Candidate, places
 
 _POINTS_BACK = re.compile(r"^\W*(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b")
 
@@ -37,7 +37,7 @@ def choose(cands: Sequence[Candidate], probs: np.ndarray, keep_ratio: float, max
         if (not one_story or cands[i].run == cands[best].run) and fits(i) and plain not in said:
             picked.append(i)
             said.add(plain)
-    where = {(c.run, c.order): i for i, c in enumerate(cands)}
+    where = places(cands)
     before, after = (where.get((cands[best].run, cands[best].order + k)) for k in (-1, 1))
     if (_POINTS_BACK.match(cands[best].text) or PRONOUNS & set(attributed(cands[best].text))) and fits(before):
         picked.append(before)
