@@ -102,7 +102,9 @@ SAMPLE_QUESTIONS = [
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
-    ("Who won the Westmarch governor election?", None),  # the debate story previews the election
+    miss("Who won the Westmarch governor election?", None,
+         "the debate story previews the election, and the answer gate gives it 0.45 (an answer needs 0.39): it "
+         "answers with the debate's setting; each refit moves a sample question or two across a threshold"),
     miss("Which team won the League Cup semi-final at Millbrook Park?", "Rovers",
          "the scorer puts 'Athletic, who won the trophy in 2023, ...' (0.096) before the sentence that says Rovers "
          "beat them (0.080), and the answer gate gives the question 0.28 (an answer needs 0.40): neither sentence says "

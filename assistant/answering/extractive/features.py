@@ -27,7 +27,7 @@ FEATURES = SIGNALS + tuple(f"{s}|{family}" for family in FAMILIES for s in SIGNA
 # what the gate reads of a question's candidates, to say whether the articles answer it at all; last, one column per
 # kind of answer (text/tables.toml), the one the question asks for: which signals tell a trap differs by kind
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
-                 "names_missing", "years_missing", "kind_near", "best_topic", "story_topic", "top_topic",
+                 "names_missing", "years_missing", "kind_near", "best_topic", "top_topic",
                  "story_names_missing", "asks_words", "names_unknown", "speaker_topic", "speaker_meaning",
                  "kind_topic", "kind_meaning", "focus_story", "focus_top") + tuple(f"is_{k.name}" for k in kinds())
 # words either side of the answer's figure or name in which a question word counts as "near": out of fold on dev
@@ -186,9 +186,8 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         feats[:, col("words")].max(), max(p.dense for p in passages), 1 - coverage(weights, seen),
         _missing(names, text),
         float(bool(query.years) and not any(y in text for y in query.years)), float(feats[top, col("near")].any()),
-        feats[best, col("topic_words")], coverage(topic_weights(query, weights), story),
-        feats[:, col("topic_words")].max(), _missing(names, story_text), float(bool(query.speakers)),
-        unknown_names(query, known), *_best_of(_speakers_own(query, cands), feats),
+        feats[best, col("topic_words")], feats[:, col("topic_words")].max(), _missing(names, story_text),
+        float(bool(query.speakers)), unknown_names(query, known), *_best_of(_speakers_own(query, cands), feats),
         *_best_of(feats[:, col("kind")] > 0 if query.kind else np.ones(len(cands), bool), feats),
         coverage(focus, story), coverage(focus, set().union(
             *(content_stems(f"{cands[i].previous} {cands[i].text}") for i in top))),
