@@ -4,6 +4,7 @@
 
 The index holds the eval corpus (`newsdesk eval eval/dev.jsonl --corpus ../shared/corpora/bbc ../shared/seeds
 eval/fictional --keep-index /tmp/evalidx --no-baseline` builds it). Never pass eval/unseen.jsonl: that set only reports.
+Run eval/fit_reader.py first, with the same arguments: it fits the reader and scores every sentence out of fold.
 
 - Labels: for an answerable question, a candidate sentence is positive when it comes from a gold article and holds
   one of the answer keywords; an unanswerable question (type null or offtopic) labels nothing and teaches the gate.
@@ -11,7 +12,11 @@ eval/fictional --keep-index /tmp/evalidx --no-baseline` builds it). Never pass e
   part's answer would be labelled as the other's (their sentences still teach the gates).
 - Sentence scorer: a logistic regression over `features.FEATURES` (standardised), cross-validated with folds
   grouped by gold article, so no article's questions are split between training and testing.
-- Gates: two models over `features.GATE_FEATURES`, computed from out-of-fold sentence probabilities;
+- Second look (`reader.reread`): a logistic regression over the scorer's log-odds and the reader's score of each
+  labelled question's READ likeliest sentences, fitted in each fold on that fold's training questions (the scorer's
+  probabilities in sample, the reader's scores out of fold); it gives those sentences their probabilities.
+- Gates: two models over `features.GATE_FEATURES`, computed from out-of-fold sentence probabilities (after the
+  second look) and the reader's out-of-fold best score;
   "answer" = an answerable question whose best sentences hold a labelled one (answerable questions answered wrongly
   are wrong either way and are left out). The topic gate learns "refuse" from the off-topic questions (the articles
   are not about it), the answer gate from the near-topic ones (type null: about the articles' people, asking what
@@ -49,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant import Assistant  # noqa: E402
 from assistant.answering.extractive import MAX_SENTENCES, MAX_WORDS, features as F, part_queries, select  # noqa: E402
 from assistant.answering.extractive.candidates import candidates  # noqa: E402
+from assistant.answering.extractive.reader import READ, READING, reread  # noqa: E402
 from assistant.answering.extractive.scorer import MODEL, fitted  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
@@ -100,12 +106,13 @@ def rows(data: list[dict], idf) -> list[dict]:
         queries = part_queries(analyse(q.question))
         for query, vec in zip(queries, d["parts"]):
             weights = F.term_weights(query, cands, idf)
-            X = F.sentence_features(query, cands, d["vectors"] @ vec, weights)
+            sims = d["vectors"] @ vec
+            X = F.sentence_features(query, cands, sims, weights)
             y = np.array([int(q.answerable and d["gold"][c.passage] and
                               any(k.lower() in c.text.lower() for k in q.answer_keywords)) for c in cands])
             out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable,
                             labelled=q.answerable and len(queries) == 1,
-                            offtopic=q.type == "offtopic", X=X, y=y,
+                            offtopic=q.type == "offtopic", X=X, y=y, sims=sims,
                             query=query, weights=weights, d=d, keywords=q.answer_keywords))
     return out
 
@@ -210,11 +217,31 @@ def sparest(by_ratio: dict[tuple[float, bool], float], n: int) -> tuple[float, b
     return max(within)
 
 
-def gate_rows(items: list[dict], probs: list[np.ndarray], ratio: float, one_story: bool):
+def reread_model(items: list[dict], model: dict) -> dict:
+    """The second look (reader.reread): a logistic regression over READING of the READ likeliest sentences by
+    `model` of each labelled question, against their labels; the reader's scores are out of fold."""
+    X, y = [], []
+    for it in items:
+        if not it["labelled"] or not it["y"].any():
+            continue
+        p = np.clip(probability(model, it["X"]) * F.from_named_story(it["query"], it["d"]["cands"]), 1e-6, 1 - 1e-6)
+        top = np.argsort(-p, kind="stable")[:READ]
+        X += [[math.log(p[i] / (1 - p[i])), it["reader"][i]] for i in top]
+        y += [int(it["y"][i]) for i in top]
+    return fit_logistic(np.array(X), np.array(y), READING)
+
+
+def read_again(it: dict, model: dict, second: dict) -> tuple[np.ndarray, float]:
+    """A question part's sentence probabilities after the second look, and the reader's best score (reader.reread)."""
+    p = probability(model, it["X"]) * F.from_named_story(it["query"], it["d"]["cands"])
+    return reread(p, lambda top: it["reader"][top], fitted(second, READING))
+
+
+def gate_rows(items: list[dict], probs: list[np.ndarray], reads: list[float], ratio: float, one_story: bool):
     G, target, keep = [], [], []
-    for it, p in zip(items, probs):
+    for it, p, read in zip(items, probs, reads):
         G.append(F.gate_features(it["query"], it["d"]["cands"], it["X"], p, it["weights"], it["d"]["passages"],
-                                 vocabulary()))
+                                 vocabulary(), read))
         right = bool(it["y"][picked(it, p, ratio, one_story)].any())
         target.append(int(it["answerable"]))
         keep.append(not it["answerable"] or right)
@@ -279,16 +306,18 @@ def out_of_fold(items: list[dict]) -> dict:
     """Everything fitted, out of fold: sentence probabilities (`oof`), the keep ratio, the gates' rows and outputs,
     their thresholds and what they refuse."""
     oof: list[np.ndarray] = [np.zeros(0)] * len(items)
+    reads = [0.0] * len(items)
     for train, test in folds(items):
         model = sentence_model([items[i] for i in train])
+        second = reread_model([items[i] for i in train], model)
         for i in test:
-            oof[i] = probability(model, items[i]["X"]) * F.from_named_story(items[i]["query"], items[i]["d"]["cands"])
+            oof[i], reads[i] = read_again(items[i], model, second)
     labelled = [i for i, it in enumerate(items) if it["labelled"]]
     top1 = np.mean([items[i]["y"][int(np.argmax(oof[i]))] for i in labelled if items[i]["y"].any()])
     by_ratio = {(r, one): np.mean([answer_right(items[i], oof[i], r, one) for i in labelled])
                 for r in RATIOS for one in (True, False)}
     ratio, one_story = sparest(by_ratio, len(labelled))
-    G, target, keep = gate_rows(items, oof, ratio, one_story)
+    G, target, keep = gate_rows(items, oof, reads, ratio, one_story)
     offtopic = np.array([it["offtopic"] for it in items])
     near = (target == 0) & ~offtopic
     answering = (target == 1) & keep  # answerable questions answered wrongly are wrong either way: left out
@@ -342,6 +371,26 @@ def load_items(files: list[str], index: str) -> list[dict]:
     return rows(prepare(qa, questions, cache), lambda words: qa.store.keyword_index().idf(words))
 
 
+def reader_scores_path(items: list[dict]) -> Path:
+    """Where eval/fit_reader.py caches its out-of-fold scores of these question parts' sentences."""
+    key = hashlib.sha256(json.dumps([[it["d"]["q"].id, it["query"].text, [c.text for c in it["d"]["cands"]]]
+                                     for it in items]).encode("utf-8")).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"fit-reader-{key}.json"
+
+
+def with_reader_scores(items: list[dict], command: str) -> list[dict]:
+    """`items`, each with the reader's out-of-fold score of each of its sentences (`reader`), which the gate reads:
+    in-sample scores would teach the gate to trust the reader more than it deserves on new questions."""
+    path = reader_scores_path(items)
+    if not path.exists():
+        sys.exit(f"No out-of-fold reader scores for these questions and index ({path}): run "
+                 f"python eval/fit_reader.py {command} first.")
+    scores = json.loads(path.read_text(encoding="utf-8"))
+    for it in items:
+        it["reader"] = np.array(scores[f"{it['d']['q'].id}\n{it['query'].text}"])
+    return items
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("questions", nargs="+")
@@ -350,7 +399,8 @@ def main() -> int:
     args = ap.parse_args()
     if any("unseen" in Path(f).name for f in args.questions):
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
-    items = load_items(args.questions, args.index)
+    items = with_reader_scores(load_items(args.questions, args.index),
+                               f"{' '.join(args.questions)} --index {args.index}")
     print(f"{len(items)} question parts ({sum(it['answerable'] for it in items)} answerable), "
           f"{sum(len(it['y']) for it in items)} sentences, {sum(int(it['y'].sum()) for it in items)} labelled")
     global SEED
@@ -369,6 +419,7 @@ def main() -> int:
     ratio, one_story, G, target = (fit[k] for k in ("ratio", "one_story", "G", "target"))
     refused, offtopic, near, answering = (fit[k] for k in ("refused", "offtopic", "near", "answering"))
     top1, topic_at, answer_at = fit["top1"], fit["topic_at"], fit["answer_at"]
+    sentences = sentence_model(items)
     model = dict(
         fitted=f"{date.today().isoformat()} by eval/fit_extractive.py (seed {SEED}, thresholds over seeds "
                f"{THRESHOLD_SEEDS}) on {', '.join(args.questions)}: {len(items)} question parts",
@@ -377,7 +428,7 @@ def main() -> int:
                          offtopic_refused=round(float(refused[offtopic].mean()), 3),
                          near_topic_refused=round(float(refused[near].mean()), 3),
                          answerable_refused=round(float(refused[target == 1].mean()), 3)),
-        sentences=sentence_model(items), keep_ratio=ratio, one_story=one_story,
+        sentences=sentences, reread=reread_model(items, sentences), keep_ratio=ratio, one_story=one_story,
         gate=fit_trees(G[answering | near], target[answering | near], F.GATE_FEATURES), answer_at=answer_at,
         topic_gate=fit_topic(G[answering | offtopic], target[answering | offtopic], F.GATE_FEATURES),
         topic_at=topic_at)

@@ -90,39 +90,36 @@ def miss(question: str, holds: str | None, why: str):
 SAMPLE_QUESTIONS = [
     # the page's example questions (web/page.py)
     ("How many buses is Halbrook buying?", "40"),
+    miss("What did Lei Jun say about chips?", "chip",
+         "the reader scores his reported words on the chip effort ('Lei told the audience that latecomers ...') "
+         "-5.5 and his quoted Weibo post -0.2, so the answer gives the post, on newcomers' chances, not what he "
+         "said of chips"),
+    miss("How old is Lei Jun?", "54",
+         "the story gives his age in apposition ('Lei Jun, 54, set off ...'), which the reader scores -5.7, as "
+         "not giving it: the answer gate gives the question 0.05 (an answer needs 0.25), and it refuses"),
     ("What did Okafor say about fares?", "Okafor"),
     ("Why did the Reserve Bank of Caldora cut its rate?", "inflation"),
     ("Which film won the Golden Heron?", "The Salt Orchard"),
-    miss("How many Norvale Water customers were affected by the breach?", "210,000",
-         "'Norvale Water has about 480,000 customer accounts in total' gives a count beside a word of the question "
-         "and scores 0.49; the lead that gives 210,000 comes fourth, and an answer says three "
-         "sentences at most"),
+    ("How many Norvale Water customers were affected by the breach?", "210,000"),
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
     ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None, "it answers with the turbines' count"),
-    miss("Who won the Westmarch governor election?", None,
-         "the debate story previews the election, and the answer gate gives it 0.45 (an answer needs 0.39): it "
-         "answers with the debate's setting; each refit moves a sample question or two across a threshold"),
-    miss("Which team won the League Cup semi-final at Millbrook Park?", "Rovers",
-         "the scorer puts 'Athletic, who won the trophy in 2023, ...' (0.096) before the sentence that says Rovers "
-         "beat them (0.080), and the answer gate gives the question 0.28 (an answer needs 0.40): neither sentence says "
-         "'team', a word of the thing it asks of; each refit moves a sample question or two across a threshold"),
+    ("Who won the Westmarch governor election?", None),  # the debate story previews it
+    ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
-    miss("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders",
-         "his quote is the best sentence, but the answer gate gives it 0.17 and an answer needs 0.40: his words "
-         "never say 'wind farm', as a trap's speaker's words on another subject do not; each refit moves a sample "
-         "question or two across a threshold"),
-    ("What did Priya Nandakumar say about batteries?", None),  # the e-bike story's words are someone else's
+    ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),  # his words never say 'wind farm'
+    miss("What did Priya Nandakumar say about batteries?", None,
+         "the e-bike story's words are someone else's, and her words on data centres' power are the best sentence: "
+         "the reader scores them 0.27 (above 0, as if they answered) and the answer gate gives the question 0.30 (an "
+         "answer needs 0.25); each refit moves a sample question or two across a threshold"),
     ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
-    miss("When did Jeff Bezos visit the Greyhaven wind farm site?", None,
-         "the gates, told how much of a question's names the embedding model knows, answer it with the approval "
-         "'on Thursday' though no passage names him (on dev a question's names are all absent as often for "
-         "answerable questions as for traps)"),
+    ("When did Jeff Bezos visit the Greyhaven wind farm site?", None),  # no passage names him
     miss("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
-         "his words give no date; it answers with the approval 'on Thursday' (the answer gate gives it 0.59)"),
+         "his words give no date, and it refuses: the likeliest sentences are the project's dates and the approval, "
+         "the reader scores them -4.5 and the answer gate gives the question 0.06 (an answer needs 0.25)"),
 ]
 
 

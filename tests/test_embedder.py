@@ -43,10 +43,12 @@ def test_a_damaged_copy_falls_back_to_torch(tmp_path, monkeypatch, embedder):
 
 
 def test_a_question_from_a_new_process_does_not_import_torch(sample_index_dir, embedder):
+    from assistant.answering.extractive.reader import Reader
     from assistant.ingest.embedder import model_path
 
-    # the copy is in the user's cache (as after setup)
+    # the copies are in the user's cache (as after setup): the embedding model's and the reader's
     Embedder._ensure_graph(model_path(), embedder.model[1], embedder.cache_dir)
+    Reader(cache_dir=embedder.cache_dir).prepare()
     script = ("import sys; from assistant import Assistant; "
               f"a = Assistant(index_dir={str(sample_index_dir)!r}, backend='extractive').ask("
               "'What did Lei Jun say about chips?'); "

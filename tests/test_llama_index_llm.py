@@ -246,7 +246,8 @@ def test_the_command_line_answers_through_the_llama_index_llm_of_the_settings(sa
 
     env = {"NEWSDESK_HOME": str(sample_index_dir), "NEWSDESK_LLAMA_INDEX_LLM": OPENAI_LIKE,
            "NEWSDESK_LLAMA_INDEX_LLM_ARGS": f'{{"model": "test-model", "api_base": "{server.base_url}", '
-                                            '"api_key": "sk-test-secret", "is_chat_model": true}'}
+                                            '"api_key": "sk-test-secret", "is_chat_model": true}',
+           "NEWSDESK_LLM_GATE": "false"}  # whether the gate judges the articles to answer it: test_answers
     assert "answers:   llama-index (test-model)" in run("status", env=env).stdout
     server.queue(Reply(text="According to passage 1, Lei Jun is 54."))
     asked = run("ask", "--json", "How old is Lei Jun?", env=env)

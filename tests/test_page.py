@@ -117,13 +117,14 @@ def test_ask_cite_upload_remove(page, ui, tmp_path):
     _ask(page, "What did Lei Jun say about chips?")
     answer = _last_answer(page)
     assert page.evaluate("window.__nd.streaming") > 0, "the answer never showed while being written"
-    assert "persistence" in answer.inner_text() or "chip" in answer.inner_text().lower()
+    assert "Lei" in answer.inner_text() and "don't say" not in answer.inner_text()  # what it says: test_answers
     card = _open_citation(page, answer, 1)
     assert "Lei Jun" in card.locator(".nd-title").inner_text()
     link = card.locator("a.nd-link")
     assert link.inner_text() == "aicnbc.com/844.html"
     assert link.get_attribute("href") == "https://aicnbc.com/844.html" and link.get_attribute("target") == "_blank"
-    assert any("chip effort" in mark for mark in card.locator(".nd-quote mark").all_inner_texts())  # the cited words
+    marks = card.locator(".nd-quote mark").all_inner_texts()  # the cited words, highlighted in the passage
+    assert marks and all(" ".join(m.split()[:6]) in " ".join(answer.inner_text().split()) for m in marks)
     assert card.is_visible() and card.bounding_box()["y"] < 900
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(1300)  # let the card's highlight animation finish

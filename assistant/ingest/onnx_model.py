@@ -63,7 +63,16 @@ def export(model, path: Path) -> None:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
 
+    export_module(Encoder(model), path, "last_hidden_state", {0: "batch", 1: "length"})
+
+
+def export_module(module, path: Path, output: str, output_axes: dict[int, str]) -> None:
+    """Write a torch module over (input_ids, attention_mask, token_type_ids) as an ONNX graph with dynamic batch and
+    length, its one output named `output` (with `output_axes` dynamic); atomic."""
+    import torch
+
     example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in _INPUTS)
+    axes = {name: {0: "batch", 1: "length"} for name in _INPUTS} | {output: output_axes}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")
     os.close(fd)
@@ -72,14 +81,27 @@ def export(model, path: Path) -> None:
 
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
-            torch.onnx.export(Encoder(model).eval(), example, tmp, input_names=list(_INPUTS),
-                              output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-                              dynamic_axes={name: {0: "batch", 1: "length"} for name in (*_INPUTS, "last_hidden_state")})
+            torch.onnx.export(module.eval(), example, tmp, input_names=list(_INPUTS), output_names=[output],
+                              opset_version=17, dynamo=False,
+                              dynamic_axes=axes)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def session(graph: Path, threads: int | None = None):
+    """An onnxruntime session for `graph` on the CPU, its threads waiting passively."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    # Spinning threads fight for the cores with a concurrent ingest or other requests (cf. OMP_WAIT_POLICY).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
 
 def fused_graph(model_dir: str, path: Path) -> None:
@@ -143,16 +165,9 @@ class OnnxEncoder:
     """Mean-pooled, unit-length sentence vectors from the exported graph and the model's own tokenizer.json."""
 
     def __init__(self, graph: Path, model_dir: str, max_word_pieces: int, threads: int | None = None):
-        import onnxruntime
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        if threads:
-            options.intra_op_num_threads = threads
-        # Spinning threads fight for the cores with a concurrent ingest or other requests (cf. OMP_WAIT_POLICY).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.session = session(graph, threads)
         self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_word_pieces)
         self.tokenizer.enable_padding()

@@ -1,8 +1,10 @@
 """The offline answerer: the retrieved sentences most likely to answer, each with its [n], or "the articles don't
 say". Stages, each its own module: the question's `Query` (retrieve/query.py) -> candidates -> features -> the
-fitted scorer and gate (scorer.py, model.json) -> selection and composition (select.py)."""
+fitted scorer (scorer.py, model.json) -> its likeliest sentences read again with the question (reader.py) -> the
+fitted gate -> selection and composition (select.py)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Collection, Iterator, Sequence
 
 import numpy as np
@@ -13,6 +15,7 @@ from ...types import Passage
 from ..citations import NOT_FOUND, NOT_SAID
 from .candidates import Candidate, candidates
 from .features import Idf, from_named_story, gate_features, sentence_features, term_weights
+from .reader import Reader, reread
 from .scorer import Model, load
 from .select import choose, compose, reading_order
 from .vectors import candidate_vectors, with_meaning
@@ -28,12 +31,15 @@ class Reading:
     articles answer it at all; when they do not, `why` says so."""
 
     def __init__(self, query: Query, cands: Sequence[Candidate], sims: np.ndarray, passages: Sequence[Passage],
-                 idf: Idf | None, model: Model, known: Collection[str]):
+                 idf: Idf | None, model: Model, known: Collection[str], reader: Reader):
         self.query = query
         self.weights = term_weights(query, cands, idf)
         self.features = sentence_features(query, cands, sims, self.weights)
-        self.probs = model.sentences.probability(self.features) * from_named_story(query, cands)
-        self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages, known)
+        probs = model.sentences.probability(self.features) * from_named_story(query, cands)
+        self.probs, self.read = reread(probs, lambda top: reader.scores(query.text, [cands[i].text for i in top]),
+                                       model.reread)
+        self.gate_row = gate_features(query, cands, self.features, self.probs, self.weights, passages, known,
+                                      self.read)
         self.chance = float(model.gate.probability(self.gate_row))
         self.topic = float(model.topic_gate.probability(self.gate_row))
         self.why = ""
@@ -58,12 +64,19 @@ def part_queries(query: Query) -> list[Query]:
 
 def read(query: Query, cands: Sequence[Candidate], vectors: np.ndarray, part_vectors: np.ndarray,
          passages: Sequence[Passage], idf: Idf | None, model: Model | None = None,
-         known: Collection[str] | None = None) -> list[Reading]:
+         known: Collection[str] | None = None, reader: Reader | None = None) -> list[Reading]:
     """A `Reading` of each part of the question (`part_vectors`: one unit vector per part; `known`: the embedding
-    model's vocabulary, by default the shipped model's)."""
+    model's vocabulary, by default the shipped model's; `reader`: by default the shipped one)."""
     model, known = model or load(), vocabulary() if known is None else known
-    return [Reading(q, cands, vectors @ v, with_meaning(passages, cands, vectors, v), idf, model, known)
+    reader = reader or shipped_reader()
+    return [Reading(q, cands, vectors @ v, with_meaning(passages, cands, vectors, v), idf, model, known, reader)
             for q, v in zip(part_queries(query), part_vectors)]
+
+
+@lru_cache(maxsize=1)
+def shipped_reader() -> Reader:
+    """The shipped reader, loaded once per process (on its first question)."""
+    return Reader()
 
 
 class ExtractiveAnswerer:
@@ -72,10 +85,11 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], idf: Idf | None = None,
-                 model: Model | None = None, known: Collection[str] | None = None):
+                 model: Model | None = None, known: Collection[str] | None = None, reader: Reader | None = None):
         self.embed = embed
         self.idf = idf
         self.model = model or load()
+        self.reader = reader or shipped_reader()
         self.known = known  # the words the embedding model knows (None: the shipped model's, see `read`)
         self.why = ""  # after an answer: why (parts of) the question were not answered
 
@@ -90,7 +104,8 @@ class ExtractiveAnswerer:
         vectors = candidate_vectors(cands, passages, self.embed)  # stored at ingest, else embedded now
         part_vectors = self.embed(list(parts)) if len(parts) > 1 else \
             np.asarray([query_vector if query_vector is not None else self.embed([question])[0]])
-        return cands, read(query, cands, vectors, part_vectors, passages, self.idf, self.model, self.known)
+        return cands, read(query, cands, vectors, part_vectors, passages, self.idf, self.model, self.known,
+                           self.reader)
 
     def refuses(self, question: str, passages: Sequence[Passage], query_vector: np.ndarray | None = None) -> str:
         """Why the articles answer no part of the question, as the gates judge it; "" when they answer a part."""

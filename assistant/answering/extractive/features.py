@@ -29,7 +29,8 @@ FEATURES = SIGNALS + tuple(f"{s}|{family}" for family in FAMILIES for s in SIGNA
 GATE_FEATURES = ("best_logit", "best_meaning", "best_words", "top_words", "top_passage_meaning", "missing",
                  "names_missing", "years_missing", "kind_near", "best_topic", "top_topic",
                  "story_names_missing", "asks_words", "names_unknown", "speaker_topic", "speaker_meaning",
-                 "kind_topic", "kind_meaning", "focus_story", "focus_top") + tuple(f"is_{k.name}" for k in kinds())
+                 "kind_topic", "kind_meaning", "focus_story", "focus_top", "reader") + \
+    tuple(f"is_{k.name}" for k in kinds())
 # words either side of the answer's figure or name in which a question word counts as "near": out of fold on dev
 # 3,435 (three seeds), 3 and 8 words gave 530.3 and 538.3 against 554.0 (docs/quality.md, twelfth session)
 _NEAR = 5
@@ -165,11 +166,13 @@ def _near(given_at: Sequence[re.Match], text: str, weights: Mapping[str, float])
 
 
 def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, probs: np.ndarray,
-                  weights: Mapping[str, float], passages: Sequence[Passage], known: Collection[str]) -> np.ndarray:
+                  weights: Mapping[str, float], passages: Sequence[Passage], known: Collection[str],
+                  read: float) -> np.ndarray:
     """One row of GATE_FEATURES: how sure the best sentence is, what of the question no candidate has, how much of
     its names the embedding model knows (`known`: its vocabulary), which says how far to trust its likeness, and how
-    well the sentences that could answer (the asked speakers', those giving the kind asked) cover what it asks, and
-    whether the best story and sentences speak of the thing it asks of (`Query.focus`: "the attendance")."""
+    well the sentences that could answer (the asked speakers', those giving the kind asked) cover what it asks,
+    whether the best story and sentences speak of the thing it asks of (`Query.focus`: "the attendance"), and the
+    reader's best score of the likeliest sentences (`read`, see reader.reread)."""
     best = int(np.argmax(probs))
     col = FEATURES.index
     seen = set().union(*(content_stems(c.text) for c in cands))
@@ -190,7 +193,7 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
         float(bool(query.speakers)), unknown_names(query, known), *_best_of(_speakers_own(query, cands), feats),
         *_best_of(feats[:, col("kind")] > 0 if query.kind else np.ones(len(cands), bool), feats),
         coverage(focus, story), coverage(focus, set().union(
-            *(content_stems(f"{cands[i].previous} {cands[i].text}") for i in top))),
+            *(content_stems(f"{cands[i].previous} {cands[i].text}") for i in top))), read,
         *(float(query.kind_name == k.name) for k in kinds()),
     ])
 

@@ -1,7 +1,8 @@
-"""The fitted models: a sentence scorer (how likely a sentence holds the answer) and a gate (whether the articles
-answer the question at all, in two steps: whether they are about it, and whether they give what it asks). The scorer
-and the topic gate are logistic regressions, the answer gate boosted trees; eval/fit_extractive.py fits them all into
-model.json."""
+"""The fitted models: a sentence scorer (how likely a sentence holds the answer), its second look with the reader
+(reader.reread), and a gate (whether the articles answer the question at all, in two steps: whether they are about
+it, and whether they give what it asks). The scorer, the second look and the topic gate are logistic regressions,
+the answer gate boosted trees; eval/fit_extractive.py fits them all into model.json (the reader's own weights are
+fitted by eval/fit_reader.py)."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .features import FEATURES, GATE_FEATURES
+from .reader import READING
 
 MODEL = Path(__file__).with_name("model.json")
 
@@ -75,6 +77,7 @@ def fitted(d: dict, expected: tuple[str, ...]) -> Logistic | Trees:
 @dataclass(frozen=True)
 class Model:
     sentences: Logistic
+    reread: Logistic  # the likeliest sentences' probability, from the scorer's and the reader's (reader.reread)
     gate: Logistic | Trees  # do the articles give what the question asks (fitted against near-topic questions) ...
     answer_at: float  # ... from this probability
     topic_gate: Logistic  # are the articles about the question at all (fitted against off-topic questions) ...
@@ -86,6 +89,7 @@ class Model:
 @lru_cache(maxsize=1)
 def load(path: Path = MODEL) -> Model:
     d = json.loads(path.read_text(encoding="utf-8"))
-    return Model(fitted(d["sentences"], FEATURES), fitted(d["gate"], GATE_FEATURES), float(d["answer_at"]),
+    return Model(fitted(d["sentences"], FEATURES), fitted(d["reread"], READING), fitted(d["gate"], GATE_FEATURES),
+                 float(d["answer_at"]),
                  fitted(d["topic_gate"], GATE_FEATURES), float(d["topic_at"]),
                  float(d["keep_ratio"]), bool(d["one_story"]))

@@ -1,0 +1,114 @@
+"""The reader (a fitted cross-encoder) and how its training pairs are chosen: the shipped weights, on examples
+written here."""
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from assistant.answering.extractive.reader import NO_READING, READ, READING, Reader, reread
+from assistant.answering.extractive.scorer import Logistic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "eval"))
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return Reader()
+
+
+@pytest.mark.parametrize("question, gives, does_not", [
+    ("How many people work at the Tessfield glass factory?",
+     "About 650 people work at the plant, which opened in 1971.",
+     "The Tessfield glass factory will close in March, its owner Verrow said."),
+    ("Who won the Harwick by-election?",
+     "Jo Baines won the Harwick by-election with 5,200 votes.",
+     "Voters in Harwick went to the polls on a wet Thursday."),
+    ("What did Ines Caro say about the closure?",
+     '"This is a sad day for the town," said the mayor, Ines Caro, of the closure.',
+     "Ines Caro has been mayor of Tessfield since 2019."),
+])
+def test_the_reader_scores_the_sentence_that_gives_what_is_asked_above_one_about_the_same_story(
+        reader, question, gives, does_not):
+    yes, no = reader.scores(question, [gives, does_not])
+    assert yes > no
+
+
+def test_a_story_about_the_subject_that_lacks_the_fact_asked_scores_low(reader):
+    """The trap the reader is for: the right story, not the fact asked."""
+    question = "Which coroner held the inquest into the Oxley crash?"
+    score, = reader.scores(question, ["Three people died in the Oxley crash on the A40 in May, police said."])
+    answer, = reader.scores(question, ["The coroner, Dr Mary Hale, held the inquest into the Oxley crash."])
+    assert score < 0 < answer
+
+
+def test_the_likeliest_sentences_are_read_again_and_weighed_with_the_reader():
+    """The second look reads only the READ likeliest sentences; with weight on the reader alone, the sentence it
+    scores highest becomes the likeliest; the rest, and a sentence ruled out before (probability 0), get 0."""
+    probs = np.array([0.1, 0.9, 0.2, 0.0] + [0.05] * 20)
+    asked = []
+
+    def score(top):
+        asked.append(top)
+        return np.array([5.0 if i == 2 else -1.0 for i in top])
+
+    reader_only = Logistic(READING, np.zeros(2), np.ones(2), np.array([0.0, 1.0]), 0.0)
+    again, best = reread(probs, score, reader_only)
+    assert asked == [[1, 2, 0] + list(range(4, 4 + READ - 3))]  # the likeliest first; the ruled-out one not read
+    assert int(np.argmax(again)) == 2 and best == 5.0
+    assert again[3] == 0 and (again[4 + READ - 3:] == 0).all()
+    none, best = reread(np.zeros(0), lambda top: np.zeros(0), reader_only)
+    assert len(none) == 0 and best == NO_READING
+    assert len(Reader(Path("/nonexistent")).scores("Who?", [])) == 0  # nothing to read loads nothing
+
+
+def test_missing_or_foreign_weights_say_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run eval/fit_reader.py"):
+        Reader(tmp_path / "missing.safetensors").scores("Who won?", ["Ann won."])
+    from safetensors.numpy import save_file
+
+    save_file({"head.weight": np.zeros((1, 384), np.float16)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ValueError, match="refit it with eval/fit_reader.py"):
+        Reader(tmp_path / "other.safetensors").scores("Who won?", ["Ann won."])
+
+
+def _item(question, texts, y, sims, answerable=True, offtopic=False, parts=1):
+    return dict(query=SimpleNamespace(text=question), d=dict(cands=[SimpleNamespace(text=t) for t in texts]),
+                y=np.array(y), sims=np.array(sims), answerable=answerable, labelled=answerable and parts == 1,
+                offtopic=offtopic)
+
+
+def test_training_pairs_are_labelled_sentences_against_the_likest_others_and_traps_likest_sentences():
+    from fit_reader import pairs
+
+    texts = [f"s{i}" for i in range(8)]
+    sims = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
+    answerable = _item("Q?", texts, [0, 0, 1, 0, 0, 0, 0, 1], sims)
+    got = pairs([answerable], random.Random(7))
+    assert got[:2] == [("Q?", "s2", 1), ("Q?", "s7", 1)]  # labelled, likest first
+    assert [t for _, t, label in got[2:5]] == ["s0", "s1", "s3"] and len(got) == 6 and got[5][1] in {"s4", "s5", "s6"}
+    trap = _item("T?", texts, [0] * 8, sims, answerable=False)
+    assert [(t, label) for _, t, label in pairs([trap], random.Random(7))] == [(f"s{i}", 0) for i in range(4)]
+    off = _item("O?", texts, [0] * 8, sims, answerable=False, offtopic=True)
+    assert [t for _, t, _ in pairs([off], random.Random(7))] == ["s0"]
+    two_parts = _item("A and B?", texts, [0, 0, 1, 0, 0, 0, 0, 0], sims, parts=2)  # its labels are the whole's
+    unlabelled = _item("U?", texts, [0] * 8, sims)  # answerable, but no sentence holds the keywords
+    assert pairs([two_parts, unlabelled], random.Random(7)) == []
+
+
+def test_questions_run_an_onnx_copy_that_scores_as_torch_does(tmp_path):
+    """The first load with torch leaves an ONNX copy; the next reader runs it (no torch at question time), with
+    torch's scores; a damaged copy falls back to torch."""
+    question, sentences = "Who won the Harwick by-election?", ["Jo Baines won the Harwick by-election.", "It rained."]
+    first = Reader(cache_dir=tmp_path, bf16=False)
+    by_torch = first.scores(question, sentences)
+    assert first._loaded[0] == "torch" and first.graph().exists()
+    again = Reader(cache_dir=tmp_path)
+    assert np.allclose(again.scores(question, sentences), by_torch, atol=1e-4) and again._loaded[0] == "onnx"
+    again.graph().write_bytes(b"not a graph")
+    damaged = Reader(cache_dir=tmp_path, bf16=False)
+    assert np.allclose(damaged.scores(question, sentences), by_torch, atol=1e-4) and damaged._loaded[0] == "torch"
