@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant import Assistant  # noqa: E402
 from assistant.answering.extractive import MAX_SENTENCES, MAX_WORDS, features as F, part_queries, select  # noqa: E402
 from assistant.answering.extractive.candidates import candidates  # noqa: E402
-from assistant.answering.extractive.reader import READ, READING, reread  # noqa: E402
+from assistant.answering.extractive.reader import READING, likeliest, log_odds, reread  # noqa: E402
 from assistant.answering.extractive.scorer import MODEL, fitted  # noqa: E402
 from assistant.answering.extractive.vectors import candidate_vectors  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
@@ -224,17 +224,22 @@ def reread_model(items: list[dict], model: dict) -> dict:
     for it in items:
         if not it["labelled"] or not it["y"].any():
             continue
-        p = np.clip(probability(model, it["X"]) * F.from_named_story(it["query"], it["d"]["cands"]), 1e-6, 1 - 1e-6)
-        top = np.argsort(-p, kind="stable")[:READ]
-        X += [[math.log(p[i] / (1 - p[i])), it["reader"][i]] for i in top]
-        y += [int(it["y"][i]) for i in top]
+        p = scored(it, model)
+        top = likeliest(p)
+        X += np.c_[log_odds(p[top]), it["reader"][top]].tolist()
+        y += it["y"][top].astype(int).tolist()
     return fit_logistic(np.array(X), np.array(y), READING)
+
+
+def scored(it: dict, model: dict) -> np.ndarray:
+    """A question part's sentence probabilities by the scorer `model`, as the answerer computes them before the
+    second look."""
+    return probability(model, it["X"]) * F.from_named_story(it["query"], it["d"]["cands"])
 
 
 def read_again(it: dict, model: dict, second: dict) -> tuple[np.ndarray, float]:
     """A question part's sentence probabilities after the second look, and the reader's best score (reader.reread)."""
-    p = probability(model, it["X"]) * F.from_named_story(it["query"], it["d"]["cands"])
-    return reread(p, lambda top: it["reader"][top], fitted(second, READING))
+    return reread(scored(it, model), lambda top: it["reader"][top], fitted(second, READING))
 
 
 def gate_rows(items: list[dict], probs: list[np.ndarray], reads: list[float], ratio: float, one_story: bool):

@@ -109,9 +109,10 @@ def save(model, path: Path, note: str) -> None:
 
 
 def score(model, items: list[dict], bf16: bool, path: Path) -> dict[str, list[float]]:
-    """Every sentence of `items` scored by `model` (a Reader over its weights, saved to `path` first)."""
+    """Every sentence of `items` scored by `model` (a Reader over its weights, saved to `path` first; its ONNX copy
+    goes beside it, not into the user's model cache)."""
     save(model, path, "out of fold")
-    reader = R.Reader(path, bf16=bf16)
+    reader = R.Reader(path, bf16=bf16, cache_dir=path.parent)
     return {f"{it['d']['q'].id}\n{it['query'].text}":
             reader.scores(it["query"].text, [c.text for c in it["d"]["cands"]]).round(4).tolist() for it in items}
 
@@ -126,7 +127,7 @@ def main() -> int:
     args = ap.parse_args()
     if any("unseen" in Path(f).name for f in args.questions):
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
-    items = [it for it in fe.load_items(args.questions, args.index)]
+    items = fe.load_items(args.questions, args.index)
     bf16 = has_amx(usable_cpu_flags())
     oof: dict[str, list[float]] = {}
     groups = [it["article"] for it in items]

@@ -25,7 +25,11 @@ INT8_LAYERS = Path(__file__).with_name("int8_layers.json")  # which layers stay 
 
 
 def _digest(model_dir: str, recipe: bytes) -> str:
-    weights = Path(model_dir) / "model.safetensors"
+    return weights_digest(Path(model_dir) / "model.safetensors", recipe)
+
+
+def weights_digest(weights: Path, recipe: bytes) -> str:
+    """A short name for a weights file as turned into a graph by `recipe`: its first MiB and size, and the recipe."""
     digest = hashlib.sha256()
     with open(weights, "rb") as fh:
         digest.update(fh.read(1 << 20))
@@ -82,8 +86,7 @@ def export_module(module, path: Path, output: str, output_axes: dict[int, str]) 
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
             torch.onnx.export(module.eval(), example, tmp, input_names=list(_INPUTS), output_names=[output],
-                              opset_version=17, dynamo=False,
-                              dynamic_axes=axes)
+                              opset_version=17, dynamo=False, dynamic_axes=axes)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
@@ -102,6 +105,16 @@ def session(graph: Path, threads: int | None = None):
     # Spinning threads fight for the cores with a concurrent ingest or other requests (cf. OMP_WAIT_POLICY).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+
+def tokenizer(model_dir: str, max_word_pieces: int):
+    """The model's own fast tokenizer (tokenizer.json), truncating at `max_word_pieces` and padding a batch."""
+    from tokenizers import Tokenizer
+
+    out = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+    out.enable_truncation(max_word_pieces)
+    out.enable_padding()
+    return out
 
 
 def fused_graph(model_dir: str, path: Path) -> None:
@@ -165,12 +178,8 @@ class OnnxEncoder:
     """Mean-pooled, unit-length sentence vectors from the exported graph and the model's own tokenizer.json."""
 
     def __init__(self, graph: Path, model_dir: str, max_word_pieces: int, threads: int | None = None):
-        from tokenizers import Tokenizer
-
         self.session = session(graph, threads)
-        self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_word_pieces)
-        self.tokenizer.enable_padding()
+        self.tokenizer = tokenizer(model_dir, max_word_pieces)
 
     def hidden(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The last hidden states (texts x word pieces x dimension), the attention mask and each word piece's

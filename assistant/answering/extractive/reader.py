@@ -10,7 +10,6 @@ reader.safetensors holds only the fitted weights, in fp16. Questions run an ONNX
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -55,14 +54,24 @@ def reread(probs: np.ndarray, score: Callable[[list[int]], np.ndarray], second) 
     reader's together (`second`, a model over READING fitted by eval/fit_extractive.py), every other sentence's 0;
     and the reader's best score of them (NO_READING when there is no sentence). `score` gives the reader's scores of
     the sentences at the indices it is given."""
-    top = [int(i) for i in np.argsort(-probs, kind="stable")[:READ]]
+    top = likeliest(probs)
     out = np.zeros(len(probs))
     if not top:
         return out, NO_READING
     scores = np.asarray(score(top), dtype=float)
-    p = np.clip(probs[top], 1e-6, 1 - 1e-6)
-    out[top] = second.probability(np.c_[np.log(p / (1 - p)), scores]) * (probs[top] > 0)
+    out[top] = second.probability(np.c_[log_odds(probs[top]), scores]) * (probs[top] > 0)
     return out, float(scores.max())
+
+
+def likeliest(probs: np.ndarray) -> list[int]:
+    """The indices of the READ likeliest sentences, the likeliest first (the earlier on a tie)."""
+    return [int(i) for i in np.argsort(-probs, kind="stable")[:READ]]
+
+
+def log_odds(probs: np.ndarray) -> np.ndarray:
+    """The scorer's probabilities as the second look reads them (READING's "logit")."""
+    p = np.clip(probs, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
 
 
 def fitted_names(model) -> list[str]:
@@ -86,18 +95,19 @@ class Reader:
 
     def graph(self) -> Path:
         """Where the ONNX copy of these weights lives: its name changes with the weights and with the exporter."""
+        from ...ingest.onnx_model import weights_digest
+
         if self._cache_dir is None:
             from ...settings import Settings
 
             self._cache_dir = Settings().model_cache
-        digest = hashlib.sha256(self.path.read_bytes() + b"reader-export-v1").hexdigest()[:16]
-        return Path(self._cache_dir) / f"reader-{digest}.onnx"
+        return Path(self._cache_dir) / f"reader-{weights_digest(self.path, b'reader-export-v1')}.onnx"
 
     def prepare(self) -> Path:
         """Make the ONNX copy now (loading torch once) unless it exists; its path."""
         graph = self.graph()
         if not graph.exists():
-            self._torch()
+            self._torch(graph)
         return graph
 
     def _load(self) -> tuple:
@@ -107,20 +117,16 @@ class Reader:
         graph = self.graph()
         if graph.exists():
             try:
-                from tokenizers import Tokenizer
-
                 from ...ingest.embedder import model_path
-                from ...ingest.onnx_model import session
+                from ...ingest.onnx_model import session, tokenizer
 
-                tokenizer = Tokenizer.from_file(str(Path(model_path()) / "tokenizer.json"))
-                tokenizer.enable_truncation(MAX_PIECES)
-                tokenizer.enable_padding()
-                return "onnx", tokenizer, session(graph)
+                return "onnx", tokenizer(model_path(), MAX_PIECES), session(graph)
             except Exception as exc:  # noqa: BLE001 - a damaged copy: torch reads as well, only slower to start
                 log.warning("could not load %s (%s); using torch", graph, exc)
-        return self._torch()
+        return self._torch(graph)
 
-    def _torch(self) -> tuple:
+    def _torch(self, graph: Path) -> tuple:
+        """The network with the fitted weights, through torch; it leaves its ONNX copy at `graph`."""
         from ...settings import prepare_model_libraries
 
         prepare_model_libraries()
@@ -138,7 +144,7 @@ class Reader:
         model.load_state_dict(weights, strict=False)
         model.eval()
         try:
-            export_module(model, self.graph(), "score", {0: "batch"})
+            export_module(model, graph, "score", {0: "batch"})
         except Exception as exc:  # noqa: BLE001 - the copy only saves the next process from loading torch
             log.warning("could not export the reader to ONNX (%s); questions will load torch", exc)
         bf16 = has_amx(usable_cpu_flags()) if self._bf16 is None else self._bf16

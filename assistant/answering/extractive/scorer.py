@@ -90,6 +90,5 @@ class Model:
 def load(path: Path = MODEL) -> Model:
     d = json.loads(path.read_text(encoding="utf-8"))
     return Model(fitted(d["sentences"], FEATURES), fitted(d["reread"], READING), fitted(d["gate"], GATE_FEATURES),
-                 float(d["answer_at"]),
-                 fitted(d["topic_gate"], GATE_FEATURES), float(d["topic_at"]),
+                 float(d["answer_at"]), fitted(d["topic_gate"], GATE_FEATURES), float(d["topic_at"]),
                  float(d["keep_ratio"]), bool(d["one_story"]))
