@@ -76,27 +76,32 @@ def test_missing_or_foreign_weights_say_what_to_do(tmp_path):
         Reader(tmp_path / "other.safetensors").scores("Who won?", ["Ann won."])
 
 
-def _item(question, texts, y, sims, answerable=True, offtopic=False, parts=1):
+def _item(question, texts, y, scores, answerable=True, offtopic=False, parts=1):
     return dict(query=SimpleNamespace(text=question), d=dict(cands=[SimpleNamespace(text=t) for t in texts]),
-                y=np.array(y), sims=np.array(sims), answerable=answerable, labelled=answerable and parts == 1,
-                offtopic=offtopic)
+                y=np.array(y), scores=np.array(scores), sims=-np.array(scores),  # likeness ranks them the other way
+                answerable=answerable, labelled=answerable and parts == 1, offtopic=offtopic)
 
 
-def test_training_pairs_are_labelled_sentences_against_the_likest_others_and_traps_likest_sentences():
-    from fit_reader import pairs
+def test_training_pairs_are_the_sentences_the_scorer_would_give_the_reader(monkeypatch):
+    """Labelled sentences against the scorer's likeliest others, a trap's likeliest sentences: as the answerer ranks
+    them before the reader reads them, not by their likeness to the question."""
+    import fit_reader
 
+    monkeypatch.setattr(fit_reader.fe, "sentence_model", lambda items: "scorer")
+    monkeypatch.setattr(fit_reader.fe, "scored", lambda it, scorer: it["scores"])
+    pairs = fit_reader.pairs
     texts = [f"s{i}" for i in range(8)]
-    sims = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
-    answerable = _item("Q?", texts, [0, 0, 1, 0, 0, 0, 0, 1], sims)
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
+    answerable = _item("Q?", texts, [0, 0, 1, 0, 0, 0, 0, 1], scores)
     got = pairs([answerable], random.Random(7))
-    assert got[:2] == [("Q?", "s2", 1), ("Q?", "s7", 1)]  # labelled, likest first
+    assert got[:2] == [("Q?", "s2", 1), ("Q?", "s7", 1)]  # labelled, likeliest first
     assert [t for _, t, label in got[2:5]] == ["s0", "s1", "s3"] and len(got) == 6 and got[5][1] in {"s4", "s5", "s6"}
-    trap = _item("T?", texts, [0] * 8, sims, answerable=False)
+    trap = _item("T?", texts, [0] * 8, scores, answerable=False)
     assert [(t, label) for _, t, label in pairs([trap], random.Random(7))] == [(f"s{i}", 0) for i in range(4)]
-    off = _item("O?", texts, [0] * 8, sims, answerable=False, offtopic=True)
+    off = _item("O?", texts, [0] * 8, scores, answerable=False, offtopic=True)
     assert [t for _, t, _ in pairs([off], random.Random(7))] == ["s0"]
-    two_parts = _item("A and B?", texts, [0, 0, 1, 0, 0, 0, 0, 0], sims, parts=2)  # its labels are the whole's
-    unlabelled = _item("U?", texts, [0] * 8, sims)  # answerable, but no sentence holds the keywords
+    two_parts = _item("A and B?", texts, [0, 0, 1, 0, 0, 0, 0, 0], scores, parts=2)  # its labels are the whole's
+    unlabelled = _item("U?", texts, [0] * 8, scores)  # answerable, but no sentence holds the keywords
     assert pairs([two_parts, unlabelled], random.Random(7)) == []
 
 
