@@ -106,13 +106,12 @@ def rows(data: list[dict], idf) -> list[dict]:
         queries = part_queries(analyse(q.question))
         for query, vec in zip(queries, d["parts"]):
             weights = F.term_weights(query, cands, idf)
-            sims = d["vectors"] @ vec
-            X = F.sentence_features(query, cands, sims, weights)
+            X = F.sentence_features(query, cands, d["vectors"] @ vec, weights)
             y = np.array([int(q.answerable and d["gold"][c.passage] and
                               any(k.lower() in c.text.lower() for k in q.answer_keywords)) for c in cands])
             out.append(dict(group=g, article=(q.gold_docs or (q.id,))[0], answerable=q.answerable,
                             labelled=q.answerable and len(queries) == 1,
-                            offtopic=q.type == "offtopic", X=X, y=y, sims=sims,
+                            offtopic=q.type == "offtopic", X=X, y=y,
                             query=query, weights=weights, d=d, keywords=q.answer_keywords))
     return out
 

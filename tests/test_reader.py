@@ -78,8 +78,8 @@ def test_missing_or_foreign_weights_say_what_to_do(tmp_path):
 
 def _item(question, texts, y, scores, answerable=True, offtopic=False, parts=1):
     return dict(query=SimpleNamespace(text=question), d=dict(cands=[SimpleNamespace(text=t) for t in texts]),
-                y=np.array(y), scores=np.array(scores), sims=-np.array(scores),  # likeness ranks them the other way
-                answerable=answerable, labelled=answerable and parts == 1, offtopic=offtopic)
+                y=np.array(y), scores=np.array(scores), answerable=answerable, labelled=answerable and parts == 1,
+                offtopic=offtopic)
 
 
 def test_training_pairs_are_the_sentences_the_scorer_would_give_the_reader(monkeypatch):
