@@ -83,3 +83,19 @@ def test_the_operating_point_is_chosen_over_several_fold_seeds_at_once():
     for f in (one, two):  # the bound holds over both seeds' questions together
         f["refused"] = (f["topic_oof"] < topic_at) | (f["gate_oof"] < answer_at)
     assert np.r_[one["refused"][:100], two["refused"][:100]].mean() <= fit.FALSE_REFUSALS
+
+
+def test_questions_over_invented_and_real_articles_weigh_the_same_in_the_gates():
+    from types import SimpleNamespace
+
+    ids = ["fict-1", "fict-2", "fict-3", "dev-1"]
+    items = [dict(d=dict(q=SimpleNamespace(id=i))) for i in ids]
+    w = fit.source_weights(items)
+    assert np.isclose(w[:3].sum(), w[3:].sum()) and np.isclose(w.mean(), 1.0)
+    # a weight is obeyed: trees that see only the weighty rows learn their labels
+    X = np.r_[np.zeros((60, 1)), np.ones((60, 1))]
+    y = np.r_[np.zeros(60), np.ones(60)]
+    flipped = np.r_[y[:30], 1 - y[30:60], y[60:90], 1 - y[90:]]  # half the rows say the opposite ...
+    weight = np.r_[np.ones(30), np.full(30, 1e-3), np.ones(30), np.full(30, 1e-3)]  # ... with almost no weight
+    p = fit.probability(fit.fit_trees(X, flipped, ("a",), weight), np.array([[0.0], [1.0]]))
+    assert p[0] < 0.2 and p[1] > 0.8
