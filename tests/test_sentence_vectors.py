@@ -7,7 +7,7 @@ from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.extractive.candidates import candidates
 from assistant.answering.extractive.vectors import candidate_vectors
 
-QUESTION = "What will happen to bus fares in Halbrook?"
+QUESTION = "How many buses is Halbrook buying?"
 
 
 class Recording:
