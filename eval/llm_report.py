@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
         return 2
     questions = {}
-    for f in Path(__file__).parent.glob("*.jsonl"):
+    for f in Path(__file__).parent.rglob("*.jsonl"):  # dev, unseen and eval/fresh
         for line in f.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 q = json.loads(line)
