@@ -92,6 +92,7 @@ def test_questions_over_invented_and_real_articles_weigh_the_same_in_the_gates()
     items = [dict(d=dict(q=SimpleNamespace(id=i))) for i in ids]
     w = fit.source_weights(items)
     assert np.isclose(w[:3].sum(), w[3:].sum()) and np.isclose(w.mean(), 1.0)
+    assert fit.source_weights(items[:3]).tolist() == [1.0, 1.0, 1.0]  # one kind only: the weights change nothing
     # a weight is obeyed: trees that see only the weighty rows learn their labels
     X = np.r_[np.zeros((60, 1)), np.ones((60, 1))]
     y = np.r_[np.zeros(60), np.ones(60)]
