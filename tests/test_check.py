@@ -29,8 +29,23 @@ def test_an_invented_fact_loses_its_citation_and_the_sentence_is_removed():
 
 
 def test_an_uncited_claim_gets_the_passage_that_supports_it():
+    out = check_reply("Wang Xingxing runs Unitree [1]. Xiaomi unveiled the Surge C1 imaging chip on Tuesday.", PASSAGES)
+    assert out.text == "Wang Xingxing runs Unitree [1]. Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2]."
+    assert out.matched == {2} and out.kept == 2
+
+
+def test_a_reply_that_cites_nothing_keeps_nothing():
     out = check_reply("Xiaomi unveiled the Surge C1 imaging chip on Tuesday.", PASSAGES)
-    assert out.text == "Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2]." and out.matched == {2}
+    assert out.kept == 0 and not out.matched and out.uncited == 1 and not out.refused
+    assert out.note() == "The LLM's answer cites no passage, so its 1 sentence is not shown."
+
+
+def test_a_claim_that_only_restates_the_question_is_no_claim():
+    out = check_reply("Xiaomi unveiled the Surge C1 imaging chip [2].", PASSAGES,
+                      "When did Xiaomi unveil the Surge C1 imaging chip?")
+    assert out.kept == 0 and out.removed  # "unveiled" is the question's "unveil"
+    assert check_reply("Xiaomi unveiled the Surge C1 imaging chip on Tuesday [2].", PASSAGES,
+                       "When did Xiaomi unveil the Surge C1 imaging chip?").kept == 1
 
 
 def test_a_trailing_source_line_goes_to_the_claims_it_supports():
@@ -88,6 +103,13 @@ def test_the_answer_to_a_yes_or_no_question_must_be_the_passage_s():
     # asked any other way, a claim may repeat the question's words that the passage does not use
     assert check_reply("The Osbournes' burglars took jewellery [1].", passages,
                        "What did the burglars steal from the Osbournes' home?").kept == 1
+
+
+def test_a_question_is_not_a_claim():
+    out = check_reply("Question: What did Xiaomi unveil [2]? Xiaomi unveiled the Surge C1 imaging chip [2].", PASSAGES)
+    assert out.text == "Xiaomi unveiled the Surge C1 imaging chip [2]." and out.removed == ["Question: What did Xiaomi unveil?"]
+    asked = check_reply('Lei Jun asked: "Why does persistence create opportunities?" [2]', PASSAGES)
+    assert asked.kept == 1  # a question reported is a claim
 
 
 def test_talk_about_the_relevant_passage_is_not_a_claim_either():

@@ -194,7 +194,6 @@ STYLES = [  # how models cite: {n} is the passage that says it
     "Lei said persistence creates opportunities.\nSource: [{n}]",
     "Lei said persistence creates opportunities.\nSources: [{n}], [{n}]",
     "[{n}] Lei said persistence creates opportunities.",
-    "Lei said persistence creates opportunities.",  # no marker: Newsdesk finds the passage
 ]
 
 
@@ -211,8 +210,15 @@ def test_every_citation_style_survives_end_to_end(sample_index_dir, embedder, se
     result = qa.ask(question)
     assert result.backend == "openai" and not result.abstained
     assert result.text == "Lei said persistence creates opportunities [1]."
-    assert "persistence" in result.citations[0].quote
-    assert result.citations[0].matched is (style.count("{n}") == 0)
+    assert "persistence" in result.citations[0].quote and not result.citations[0].matched
+
+
+def test_a_reply_that_cites_nothing_is_not_shown(sample_index_dir, embedder, server):
+    qa = _llm_assistant(sample_index_dir, embedder, server)
+    server.queue(Reply(text="Halbrook will buy 40 battery-electric buses. Sunita Rao runs Halbrook Transit."))
+    result = qa.ask("How many buses will Halbrook buy?")
+    assert result.backend == "extractive" and "40" in result.text and result.citations
+    assert "The LLM's answer cites no passage, so its 2 sentences are not shown." in result.note
 
 
 def test_every_citation_style_survives_the_pages_ask(sample_index_dir, embedder, server, tmp_path):
@@ -249,8 +255,8 @@ def test_a_slow_llm_is_reported_while_waiting(sample_index_dir, embedder, server
     from assistant.types import Waiting
 
     qa = _llm_assistant(sample_index_dir, embedder, server, timeout=10)
-    server.queue(Reply(text="Lei said persistence creates opportunities.", delay=2.5))
-    items = list(qa.ask_stream("What did Lei Jun say about chips?"))
+    server.queue(Reply(text="Halbrook will buy 40 battery-electric buses [1].", delay=2.5))
+    items = list(qa.ask_stream("How many buses will Halbrook buy?"))
     waits = [i for i in items if isinstance(i, Waiting)]
     assert len(waits) >= 2 and waits[-1].seconds > waits[0].seconds and waits[0].limit == 10
     assert items[-1].backend == "openai"
@@ -269,11 +275,11 @@ def test_passages_are_fitted_to_the_models_context(sample_index_dir, embedder, s
     settings = Settings(home=sample_index_dir, openai_base_url=server.base_url, model="m", llm_context=900,
                         llm_max_tokens=200)
     qa = Assistant(settings=settings, embedder=embedder)
-    server.queue(Reply(text="Lei said persistence creates opportunities."))
-    result = qa.ask("What did Lei Jun say about chips?")
+    server.queue(Reply(text="Halbrook will buy 40 battery-electric buses [1]."))
+    result = qa.ask("How many buses will Halbrook buy?")
     prompt = sum(count_tokens(m["content"]) for m in server.requests[-1]["messages"])
     assert prompt + 200 <= 900
     assert "left out to fit the model's context (NEWSDESK_LLM_CONTEXT=900)" in result.note
     sent = server.requests[-1]["messages"][1]["content"].count("<passage number=")
-    retrieved = qa.retriever.with_next(qa.retrieve("What did Lei Jun say about chips?", top_k=qa.settings.top_k))
-    assert sent == len(result.passages) < len(retrieved)
+    retrieved = qa.retriever.with_next(qa.retrieve("How many buses will Halbrook buy?", top_k=qa.settings.top_k))
+    assert result.backend == "openai" and sent == len(result.passages) < len(retrieved)

@@ -1,10 +1,13 @@
 """Checking an LLM's reply against the passages it was given (pure).
 
-Every claim keeps only the citations whose passage supports it (`support.py`); a claim the model left uncited, or
-cited wrongly, gets the one passage that clearly supports it, marked as matched by Newsdesk; a claim that no passage
-supports is removed and named in the note. The reply is a refusal only when the model said so and nothing supported
-is left. What the model wrote is never turned into "the articles don't say" by the check itself: when nothing
-supported is left and the model did not refuse, the caller falls back to the extractive answer.
+Every claim keeps only the citations whose passage supports it (`support.py`); in a reply that cites, a claim the
+model left uncited, or cited wrongly, gets the one passage that clearly supports it, marked as matched by Newsdesk; a
+claim that no passage supports is removed and named in the note. A reply that cites nothing keeps no claim: matched
+to passages by their words alone, a small model's claims made of a passage's common words ("The ONS said", "The
+university will provide a £20,000 offer to Gwen Tatlock") were cited, and on dev the extractive answer did as well as
+matching its best claims (docs/quality.md, twentieth session). The reply is a refusal only when the model said so and
+nothing supported is left. What the model wrote is never turned into "the articles don't say" by the check itself:
+when nothing supported is left and the model did not refuse, the caller falls back to the extractive answer.
 """
 from __future__ import annotations
 
@@ -34,11 +37,15 @@ class CheckedReply:
     removed: list[str] = field(default_factory=list)  # claims that no passage supports
     dropped: list[tuple[int, str]] = field(default_factory=list)  # (n, claim): the model's [n] that n does not support
     styles: Counter = field(default_factory=Counter)
+    uncited: int = 0  # claims removed because the reply cites no passage at all
 
     def note(self) -> str:
         """What the check removed, for the user (citations it matched are marked on the citations themselves)."""
         parts = []
-        if self.removed:
+        if self.uncited:
+            parts.append(f"The LLM's answer cites no passage, so its {self.uncited} sentence"
+                         f"{'s are' if self.uncited > 1 else ' is'} not shown.")
+        elif self.removed:
             shown = "; ".join(f"“{_short(c)}”" for c in self.removed[:3]) + (" …" if len(self.removed) > 3 else "")
             parts.append(f"Removed {len(self.removed)} sentence{'s' * (len(self.removed) > 1)} of the LLM's answer "
                          f"that no passage supports: {shown}.")
@@ -56,12 +63,14 @@ def evidence_for(passages: Sequence[Passage]) -> list[Evidence]:
     return [Evidence.of(p.title + "\n" + p.text, by_doc[p.doc_id], p.speakers) for p in passages]
 
 
+
 def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> CheckedReply:
     evidence = evidence_for(passages)
     asked = frozenset(content_words(question))
     yes_no = bool(YES_NO.match(question))  # what the claim repeats of the question is then its answer
     read = read_reply(reply, [" | ".join(x for x in (p.title, p.date, p.author, p.source) if x) for p in passages])
     out = CheckedReply("", 0, False, styles=read.styles)
+    cites = bool(read.floating) or any(c.cited for c in read.claims)
     pieces: list[tuple[Claim, list[int]]] = []
     said_by = ""
     for claim in read.claims:
@@ -72,7 +81,8 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
             else:
                 pieces.append((claim, []))
             continue
-        if META.search(claim.text):  # "The passage asks about ...": about the passages, not the news
+        # "The passage asks about ...": about the passages, not the news; "Question: Who ...?" asks, and says nothing
+        if META.search(claim.text) or claim.text.rstrip().endswith("?"):
             out.removed.append(claim.text)
             continue
         said_by = speaker(claim.text) or said_by  # whom a later "she said" stands for
@@ -80,7 +90,8 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
         scores = {n: support(claim.text, evidence[n - 1], asked, said_by, yes_no) for n in given}
         cited = [n for n in given if scores[n].holds(GIVEN_OVERLAP)]
         if not cited:
-            best = best_passage(claim.text, evidence, asked, said_by, yes_no)
+            best = best_passage(claim.text, evidence, asked, said_by, yes_no) if cites else None
+            out.uncited += best is None and not cites
             if best is not None:
                 cited = [best]
                 out.matched.add(best)

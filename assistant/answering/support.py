@@ -21,7 +21,7 @@ from typing import Sequence
 
 from ..text.quotes import PRONOUNS, attributed, mentions_person, sentence_speakers
 from ..text.sentences import split_sentences
-from ..text.words import content_words, without_possessive
+from ..text.words import content_words, stem, without_possessive
 
 # Sentences that instruct instead of report; they never count as evidence for a claim.
 INSTRUCTIONS: tuple[re.Pattern, ...] = (
@@ -185,7 +185,8 @@ def support(claim: str, evidence: Evidence, asked: frozenset[str] = frozenset(),
     if spoken_by:
         missing.append(f"words of {spoken_by}")
     words = content_words(_QUOTED.sub(" ", claim)) | {w for q in quotes(claim) for w in content_words(q)}
-    words = {w for w in words if len(w) > 2 or w.isdigit()} - asked - _ABOUT_ANSWERS  # what the claim adds ('so': no)
+    asked_stems = {stem(w) for w in asked}  # "operates" adds nothing to "how many ... operate"
+    words = {w for w in words if (len(w) > 2 or w.isdigit()) and stem(w) not in asked_stems} - _ABOUT_ANSWERS
     overlap = sum(1 for w in words if w in found_words or w[:5] in stems) / len(words) if words else 0.0
     return Support(overlap, tuple(missing))
 
