@@ -63,7 +63,6 @@ def evidence_for(passages: Sequence[Passage]) -> list[Evidence]:
     return [Evidence.of(p.title + "\n" + p.text, by_doc[p.doc_id], p.speakers) for p in passages]
 
 
-
 def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> CheckedReply:
     evidence = evidence_for(passages)
     asked = frozenset(content_words(question))
@@ -89,14 +88,14 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
         given = [n for n in (claim.cited or read.floating) if 1 <= n <= len(passages)]
         scores = {n: support(claim.text, evidence[n - 1], asked, said_by, yes_no) for n in given}
         cited = [n for n in given if scores[n].holds(GIVEN_OVERLAP)]
-        if not cited:
-            best = best_passage(claim.text, evidence, asked, said_by, yes_no) if cites else None
-            out.uncited += best is None and not cites
+        if not cited and cites:  # only in a reply that cites does Newsdesk look for the passage itself
+            best = best_passage(claim.text, evidence, asked, said_by, yes_no)
             if best is not None:
                 cited = [best]
                 out.matched.add(best)
         if not cited:
             out.removed.append(claim.text)
+            out.uncited += not cites
             continue
         out.dropped += [(n, claim.text) for n in claim.cited if n in scores and n not in cited]
         out.kept += 1
