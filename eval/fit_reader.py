@@ -10,8 +10,8 @@ Run it before eval/fit_extractive.py, over the same questions and index (it read
   labelled as fit_extractive labels them) against its three likeliest unlabelled ones and one more at random; each
   near-topic trap's four likeliest sentences and each off-topic question's likeliest one, as sentences that do not
   answer. The traps' sentences are what the reader is for: about the right story, not giving what is asked.
-- Training: the embedding model's upper layers and a linear head (reader.network), cross-entropy, AdamW with a
-  one-cycle learning rate, EPOCHS passes in batches of BATCH; bf16 autocast where the CPU has AMX.
+- Training: the embedding model's upper layers and a linear head (ingest/cross_encoder.network), cross-entropy,
+  AdamW with a one-cycle learning rate, EPOCHS passes in batches of BATCH; bf16 autocast where the CPU has AMX.
 - Out of fold: FOLDS models, each fitted without one fold's articles (folds grouped by gold article), score that
   fold's sentences; the scores are cached where fit_extractive.py finds them (`reader_scores_path`). Then one model
   is fitted on every question and written.
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import fit_extractive as fe  # noqa: E402
 from assistant.answering.extractive import reader as R  # noqa: E402
+from assistant.ingest import cross_encoder as CE  # noqa: E402
 from assistant.ingest.precision import has_amx, usable_cpu_flags  # noqa: E402
 
 SEED = 7
@@ -77,8 +78,8 @@ def train(examples: list[tuple[str, str, int]], seed: int, bf16: bool, log=print
     examples = list(examples)
     random.Random(seed).shuffle(examples)
     tokenizer = AutoTokenizer.from_pretrained(model_path(), local_files_only=True)
-    model = R.network()
-    fitted = set(R.fitted_names(model))
+    model = CE.network()
+    fitted = set(CE.fitted_names(model))
     for name, p in model.named_parameters():
         p.requires_grad = name in fitted
     params = [p for p in model.parameters() if p.requires_grad]
@@ -89,7 +90,7 @@ def train(examples: list[tuple[str, str, int]], seed: int, bf16: bool, log=print
     started = time.time()
     for step in range(steps):
         batch = [examples[(step * BATCH + j) % len(examples)] for j in range(BATCH)]
-        enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], truncation=True, max_length=R.MAX_PIECES,
+        enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], truncation=True, max_length=CE.MAX_PIECES,
                         padding=True, return_tensors="pt")
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits = model(**enc)
@@ -108,7 +109,7 @@ def save(model, path: Path, note: str) -> None:
     from safetensors.torch import save_file
 
     weights = dict(model.named_parameters())
-    save_file({n: weights[n].detach().half().contiguous() for n in R.fitted_names(model)}, str(path),
+    save_file({n: weights[n].detach().half().contiguous() for n in CE.fitted_names(model)}, str(path),
               metadata=dict(fitted=note))
 
 
@@ -116,7 +117,7 @@ def score(model, items: list[dict], bf16: bool, path: Path) -> dict[str, list[fl
     """Every sentence of `items` scored by `model` (a Reader over its weights, saved to `path` first; its ONNX copy
     goes beside it, not into the user's model cache)."""
     save(model, path, "out of fold")
-    reader = R.Reader(path, bf16=bf16, cache_dir=path.parent)
+    reader = R.Reader(path, cache_dir=path.parent)
     return {f"{it['d']['q'].id}\n{it['query'].text}":
             reader.scores(it["query"].text, [c.text for c in it["d"]["cands"]]).round(4).tolist() for it in items}
 

@@ -105,15 +105,31 @@ def test_training_pairs_are_the_sentences_the_scorer_would_give_the_reader(monke
     assert pairs([two_parts, unlabelled], random.Random(7)) == []
 
 
-def test_questions_run_an_onnx_copy_that_scores_as_torch_does(tmp_path):
-    """The first load with torch leaves an ONNX copy; the next reader runs it (no torch at question time), with
-    torch's scores; a damaged copy falls back to torch."""
+def test_questions_run_an_onnx_copy_that_scores_as_the_fitted_network_does(tmp_path):
+    """The first question makes the ONNX copy, which gives the torch network's scores (no torch at question time
+    after that); a damaged copy is made again."""
+    import torch
+
+    from assistant.ingest.cross_encoder import MAX_PIECES, with_weights
+    from assistant.ingest.embedder import model_path
+    from transformers import AutoTokenizer
+
     question, sentences = "Who won the Harwick by-election?", ["Jo Baines won the Harwick by-election.", "It rained."]
-    first = Reader(cache_dir=tmp_path, bf16=False)
-    by_torch = first.scores(question, sentences)
-    assert first._loaded[0] == "torch" and first.graph().exists()
-    again = Reader(cache_dir=tmp_path)
-    assert np.allclose(again.scores(question, sentences), by_torch, atol=1e-4) and again._loaded[0] == "onnx"
-    again.graph().write_bytes(b"not a graph")
-    damaged = Reader(cache_dir=tmp_path, bf16=False)
-    assert np.allclose(damaged.scores(question, sentences), by_torch, atol=1e-4) and damaged._loaded[0] == "torch"
+    batch = AutoTokenizer.from_pretrained(model_path(), local_files_only=True)(
+        [question] * 2, sentences, truncation=True, max_length=MAX_PIECES, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        by_torch = with_weights(Reader().path)(**batch).numpy()
+    first = Reader(cache_dir=tmp_path)
+    assert not first.graph().exists()
+    assert np.allclose(first.scores(question, sentences), by_torch, atol=1e-4) and first.graph().exists()
+    first.graph().write_bytes(b"not a graph")
+    damaged = Reader(cache_dir=tmp_path)
+    assert np.allclose(damaged.scores(question, sentences), by_torch, atol=1e-4)
+    assert damaged.graph().stat().st_size > 1_000_000  # made again
+
+
+def test_a_cache_that_cannot_be_written_says_what_to_do(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    with pytest.raises(OSError, match="NEWSDESK_MODEL_CACHE"):
+        Reader(cache_dir=blocked / "cache").scores("Who won?", ["Ann won."])
