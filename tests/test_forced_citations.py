@@ -10,7 +10,7 @@ from openai import OpenAI
 
 from assistant.answering.citations import NOT_FOUND
 from assistant.answering.reply import read_reply
-from tests.conftest import free_port
+from .conftest import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "eval"))
 
