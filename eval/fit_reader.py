@@ -113,7 +113,7 @@ def save(model, path: Path, note: str) -> None:
               metadata=dict(fitted=note))
 
 
-def score(model, items: list[dict], bf16: bool, path: Path) -> dict[str, list[float]]:
+def score(model, items: list[dict], path: Path) -> dict[str, list[float]]:
     """Every sentence of `items` scored by `model` (a Reader over its weights, saved to `path` first; its ONNX copy
     goes beside it, not into the user's model cache)."""
     save(model, path, "out of fold")
@@ -142,7 +142,7 @@ def main() -> int:
         print(f"fold {k + 1}/{FOLDS}: {len(examples)} pairs", flush=True)
         model = train(examples, SEED + k, bf16)
         with tempfile.TemporaryDirectory() as tmp:
-            oof |= score(model, [items[i] for i in test], bf16, Path(tmp) / "fold.safetensors")
+            oof |= score(model, [items[i] for i in test], Path(tmp) / "fold.safetensors")
     fe.reader_scores_path(items).write_text(json.dumps(oof), encoding="utf-8")
     print("out-of-fold scores:", fe.reader_scores_path(items), flush=True)
     examples = pairs(items, random.Random(SEED))

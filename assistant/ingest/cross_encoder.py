@@ -91,8 +91,9 @@ class CrossEncoder:
                                     "reinstall Newsdesk")
         graph = self.graph()
         if again or not graph.exists():
+            model = with_weights(self.path)  # a weights file that cannot be read is no fault of the cache
             try:
-                export_module(with_weights(self.path), graph, "score", {0: "batch"})
+                export_module(model, graph, "score", {0: "batch"})
             except OSError as exc:
                 raise OSError(f"could not write the reader's ONNX copy to {graph} ({exc}): make that folder "
                               "writable, or set NEWSDESK_MODEL_CACHE to one that is") from exc
