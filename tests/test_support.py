@@ -64,3 +64,13 @@ def test_words_given_to_someone_other_than_who_said_them_are_not_supported():
     assert not support("Ann Lee said the result was historic.", evidence).holds()
     assert support("The result was historic.", evidence).holds()  # nobody is said to speak: no one to check
     assert not support("She said the result was historic.", evidence, said_by="Ann Lee").holds()  # "she": Ann Lee
+
+
+@pytest.mark.parametrize("passage, claim", [
+    ("The research was funded by a £2.3m grant and took five years.", "A £2.3m grant funded the research."),
+    ("Turnout was 41.6%, down from 52.5% at the last election.", "Turnout fell to 41.6%."),
+    ("Mr. Hale said the 4.5km tunnel would open in May.", "Mr. Hale said the tunnel is 4.5km long."),
+])
+def test_a_passage_keeps_its_decimal_numbers_as_evidence(passage, claim):
+    # Leaving instructions out once cut a passage at every full stop, so "£2.3m" became "£2." and "3m".
+    assert support(claim, Evidence.of(passage)).holds()

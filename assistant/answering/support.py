@@ -32,7 +32,6 @@ INSTRUCTIONS: tuple[re.Pattern, ...] = (
                r"other)\s+(?:instructions|rules|prompts?|messages?)", re.I),
     re.compile(r"\b(?:as an ai|language model|ai assistant|chatbot|the assistant|system prompt)\b", re.I),
 )
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[\"'”’)]*")
 
 _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9,
                 "tn": 1e12, "trillion": 1e12, "hundred": 1e2}
@@ -94,7 +93,8 @@ class Evidence:
 
 def without_instructions(text: str) -> str:
     """The passage with every sentence that tells the reader (or a model) what to write left out."""
-    return " ".join(s for s in _SENTENCE.findall(text) if not any(p.search(s) for p in INSTRUCTIONS))
+    kept = (text[a:b] for a, b in split_sentences(text))  # "£2.3m" stays one number, "Mr. Lee" one sentence
+    return " ".join(s for s in kept if not any(p.search(s) for p in INSTRUCTIONS))
 
 
 _PERCENT = re.compile(r"\s?(?:%|per\s?cent\b|percentage points?\b)", re.I)
