@@ -1,6 +1,7 @@
 """The `Assistant` facade: wires settings, store, embedder, retriever and answerers together."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .answering.citations import NOT_FOUND, build_citations, renumber
 from .answering.extractive import ExtractiveAnswerer
+from .answering.grounding import Grounding
 from .sources.articles import Article, parse_text
 from .errors import ConfigError, IndexNotFoundError, LLMError, QuestionError
 from .settings import Settings, passage_count
@@ -130,6 +132,11 @@ class Assistant:
     @property
     def extractive(self) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(self.embedder.embed, idf=lambda words: self.store.keyword_index().idf(words))
+
+    @functools.cached_property
+    def grounding(self) -> Grounding:
+        """Whether a passage carries a claim an LLM cited it for (answering/grounding.py)."""
+        return Grounding(self.embedder.embed)
 
     def article_text(self, doc_id: str) -> str:
         """The headline and body of an indexed article, rebuilt from its chunks."""
@@ -352,7 +359,7 @@ class Assistant:
         `retrieved` (with a note) when nothing in the reply could be matched."""
         from .answering.check import check_reply
 
-        checked = check_reply(raw, passages, question)
+        checked = check_reply(raw, passages, question, self.grounding)
         vetoed = self.extractive.refuses(focus, retrieved, focus_vector) if checked.kept and \
             self.settings.llm_gate else ""
         if checked.kept and not vetoed:

@@ -35,6 +35,13 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def grounding(embedder):
+    from assistant.answering.grounding import Grounding
+
+    return Grounding(embedder.embed)
+
+
+@pytest.fixture(scope="session")
 def sample_index_dir(tmp_path_factory, embedder) -> Path:
     """The sample articles indexed once; tests that change an index copy it first."""
     from assistant import Assistant

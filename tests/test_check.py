@@ -1,7 +1,20 @@
 """Checking a reply against the passages: keep what they support, match what was left uncited, never refuse for the
 model."""
-from assistant.answering.check import check_reply
+import pytest
+
+from assistant.answering import check
 from assistant.types import Passage
+
+_grounding = []
+
+
+@pytest.fixture(autouse=True)
+def _with_grounding(grounding):
+    _grounding[:] = [grounding]  # the fitted check, with the real embedding model
+
+
+def check_reply(reply, passages, question=""):
+    return check.check_reply(reply, passages, question, _grounding[0])
 
 
 def P(n, text, title="", doc=None):

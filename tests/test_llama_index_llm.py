@@ -230,7 +230,7 @@ def test_a_real_model_through_llama_index_is_checked(real_qa, question):
     started = time.monotonic()
     result = real_qa.ask(question)
     assert time.monotonic() - started < 70 and result.backend in {"llama-index", "extractive"}
-    assert_honest(result)
+    assert_honest(result, real_qa)
 
 
 def test_a_real_model_through_llama_index_streams_and_ends_checked(real_qa):
@@ -238,7 +238,7 @@ def test_a_real_model_through_llama_index_streams_and_ends_checked(real_qa):
     deltas = [i for i in items if isinstance(i, str)]
     assert len(deltas) > 3 and isinstance(items[-1], Answer)
     assert "".join(deltas).strip() == items[-1].raw.strip() or items[-1].backend == "extractive"
-    assert_honest(items[-1])
+    assert_honest(items[-1], real_qa)
 
 
 def test_the_command_line_answers_through_the_llama_index_llm_of_the_settings(sample_index_dir, server):

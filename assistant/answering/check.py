@@ -1,13 +1,14 @@
-"""Checking an LLM's reply against the passages it was given (pure).
+"""Checking an LLM's reply against the passages it was given (pure, given the grounding check).
 
-Every claim keeps only the citations whose passage supports it (`support.py`); in a reply that cites, a claim the
-model left uncited, or cited wrongly, gets the one passage that clearly supports it, marked as matched by Newsdesk; a
-claim that no passage supports is removed and named in the note. A reply that cites nothing keeps no claim: matched
-to passages by their words alone, a small model's claims made of a passage's common words ("The ONS said", "The
-university will provide a £20,000 offer to Gwen Tatlock") were cited, and on dev the extractive answer did as well as
-matching its best claims (docs/quality.md, twentieth session). The reply is a refusal only when the model said so and
-nothing supported is left. What the model wrote is never turned into "the articles don't say" by the check itself:
-when nothing supported is left and the model did not refuse, the caller falls back to the extractive answer.
+Every claim keeps only the citations whose passage supports it: the rules of `support.py` find nothing the claim adds
+that the passage lacks, and the fitted check of `grounding.py` finds the passage carries it. In a reply that cites, a
+claim the model left uncited, or cited wrongly, gets the one passage that clearly supports it, marked as matched by
+Newsdesk; a claim that no passage supports is removed and named in the note. A reply that cites nothing keeps no
+claim: matched to passages by their words alone, a small model's claims made of a passage's common words ("The ONS
+said", "The university will provide a £20,000 offer to Gwen Tatlock") were cited, and on dev the extractive answer did
+as well as matching its best claims (docs/quality.md, twentieth session). The reply is a refusal only when the model
+said so and nothing supported is left. What the model wrote is never turned into "the articles don't say" by the check
+itself: when nothing supported is left and the model did not refuse, the caller falls back to the extractive answer.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from typing import Sequence
 from ..text.sentences import split_sentences
 from ..types import Passage
 from ..text.words import content_words
+from .grounding import Grounding
 from .reply import META, Claim, read_reply
-from .support import GIVEN_OVERLAP, MATCHED_OVERLAP, Evidence, names, numbers, speaker, support
+from .support import MATCHED_OVERLAP, Evidence, names, numbers, speaker, support
 
 # a question that asks yes or no: "Has anyone been convicted?", "Did the council approve it?"
 YES_NO = re.compile(r"^\W*(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would)\b", re.I)
@@ -63,7 +65,7 @@ def evidence_for(passages: Sequence[Passage]) -> list[Evidence]:
     return [Evidence.of(p.title + "\n" + p.text, by_doc[p.doc_id], p.speakers) for p in passages]
 
 
-def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> CheckedReply:
+def check_reply(reply: str, passages: Sequence[Passage], question: str, grounding: Grounding) -> CheckedReply:
     evidence = evidence_for(passages)
     asked = frozenset(content_words(question))
     yes_no = bool(YES_NO.match(question))  # what the claim repeats of the question is then its answer
@@ -87,9 +89,9 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
         said_by = speaker(claim.text) or said_by  # whom a later "she said" stands for
         given = [n for n in (claim.cited or read.floating) if 1 <= n <= len(passages)]
         scores = {n: support(claim.text, evidence[n - 1], asked, said_by, yes_no) for n in given}
-        cited = [n for n in given if scores[n].holds(GIVEN_OVERLAP)]
+        cited = [n for n in given if scores[n].holds() and grounding.holds(claim.text, evidence[n - 1].text)]
         if not cited and cites:  # only in a reply that cites does Newsdesk look for the passage itself
-            best = best_passage(claim.text, evidence, asked, said_by, yes_no)
+            best = best_passage(claim.text, evidence, grounding, asked, said_by, yes_no)
             if best is not None:
                 cited = [best]
                 out.matched.add(best)
@@ -107,13 +109,13 @@ def check_reply(reply: str, passages: Sequence[Passage], question: str = "") -> 
     return out
 
 
-def best_passage(claim: str, evidence: Sequence[Evidence], asked: frozenset[str] = frozenset(),
+def best_passage(claim: str, evidence: Sequence[Evidence], grounding: Grounding, asked: frozenset[str] = frozenset(),
                  said_by: str = "", yes_no: bool = False) -> int | None:
-    """The passage (1-based) that clearly supports a claim nobody cited: the best supported, the higher ranked on a
-    tie."""
+    """The passage (1-based) that clearly supports a claim nobody cited: the best supported of those that carry it,
+    the higher ranked on a tie."""
     best, best_overlap = None, 0.0
     for n, ev in enumerate(evidence, 1):
-        if support(claim, ev, asked, said_by, yes_no).missing:
+        if not support(claim, ev, asked, said_by, yes_no).holds() or not grounding.holds(claim, ev.text):
             continue
         # Nobody chose this passage: its words must come together, in two sentences side by side at most.
         sentences = [ev.text[a:b] for a, b in split_sentences(ev.text)]

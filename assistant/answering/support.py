@@ -57,9 +57,8 @@ _TITLES = {"mr", "mrs", "ms", "dr", "sir", "dame", "lord", "lady", "prof", "prof
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
 _QUOTED = re.compile(r"[“\"]([^”\"]{8,}?)[”\"]")
 
-# How much of a claim's other content words must be the passage's: for a citation the model gave, and for one that
-# Newsdesk finds for a claim the model left uncited (stricter: nobody chose that passage).
-GIVEN_OVERLAP = 0.35
+# How much of a claim's other content words must be the passage's for a passage that Newsdesk finds for a claim the
+# model left uncited (nobody chose that passage). A passage the model cited must carry the claim (grounding.py).
 MATCHED_OVERLAP = 0.5
 
 
@@ -68,8 +67,10 @@ class Support:
     overlap: float  # share of the claim's content words found in the passage
     missing: tuple[str, ...] = ()  # names, numbers or quotes of the claim the passage does not have
 
-    def holds(self, needed: float = GIVEN_OVERLAP) -> bool:
-        return not self.missing and self.overlap >= needed
+    def holds(self, needed: float = 0.0) -> bool:
+        """Nothing the claim adds is missing, and more than `needed` of its own words are the passage's (by default
+        one at least: a claim whose words are all the question's says nothing)."""
+        return not self.missing and self.overlap > needed
 
 
 @dataclass(frozen=True)

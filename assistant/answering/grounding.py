@@ -1,0 +1,85 @@
+"""Does a passage carry a claim an LLM cited it for? A fitted logistic regression (grounding.json) over what the claim
+shares with the passage (pure, apart from embedding).
+
+A share of the passage's words was not enough: a small model made to cite wrote sentences of a passage's own words
+that the passage never says ("85 jobs will go to Verhaeghe, but ... Verhaeghe will not be able to cut any jobs [1]").
+The features: how many of the claim's words the passage has, whether those words come together in one sentence of
+it, how many words the claim adds, the claim's length, and how close its meaning is to the passage's nearest
+sentence. eval/fit_grounding.py fits the model and its threshold on claims written and labelled over the invented
+articles (eval/claims/), out of fold by passage.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import OrderedDict
+from itertools import combinations
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..text.sentences import split_sentences
+from ..text.words import content_words_in_order, stem
+from .extractive.scorer import Logistic
+
+MODEL = Path(__file__).with_name("grounding.json")
+FEATURES = ("overlap", "together", "added", "length", "meaning")
+
+
+def sentences_of(text: str) -> list[str]:
+    return [text[a:b] for a, b in split_sentences(text)] or [text]
+
+
+def features(claim: str, sentences: Sequence[str], claim_vector: np.ndarray, sentence_vectors: np.ndarray
+             ) -> np.ndarray:
+    """The claim's features against a passage's sentences (and their unit vectors), in FEATURES' order."""
+    words = list(dict.fromkeys(stem(w) for w in content_words_in_order(claim)))
+    per_sentence = [{stem(w) for w in content_words_in_order(s)} for s in sentences]
+    passage = set().union(*per_sentence)
+    found = [w for w in words if w in passage]
+    pairs = list(combinations(found, 2))
+    together = sum(any(a in s and b in s for s in per_sentence) for a, b in pairs) / len(pairs) if pairs else 1.0
+    n = max(len(words), 1)
+    meaning = float((sentence_vectors @ claim_vector).max()) if len(sentence_vectors) else 0.0
+    return np.array([len(found) / n, together, n - len(found), math.log(n), meaning])
+
+
+class Grounding:
+    """`probability(claim, text)`: how likely the passage `text` carries the claim; `holds` compares it with the fitted
+    threshold. `embed` turns texts into unit vectors (the index's embedding model); a passage's sentence vectors are
+    kept for the next claim that cites it."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], path: Path = MODEL):
+        fitted = json.loads(Path(path).read_text(encoding="utf-8"))
+        if tuple(fitted["names"]) != FEATURES:
+            raise ValueError(f"{path} was fitted on features {fitted['names']}, the code computes {list(FEATURES)}: "
+                             "refit it with `python eval/fit_grounding.py`")
+        self.model = Logistic(FEATURES, *(np.array(fitted[k], dtype=float) for k in ("mean", "scale", "coef")),
+                              float(fitted["intercept"]))
+        self.threshold = float(fitted["threshold"])
+        self.embed = embed
+        self._vectors: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def probability(self, claim: str, text: str) -> float:
+        sentences, vectors = self._sentences(text)
+        return float(self.model.probability(features(claim, sentences, self.embed([claim])[0], vectors)))
+
+    def holds(self, claim: str, text: str) -> bool:
+        return self.probability(claim, text) >= self.threshold
+
+    def _sentences(self, text: str) -> tuple[list[str], np.ndarray]:
+        with self._lock:
+            known = self._vectors.get(text)
+            if known is not None:
+                self._vectors.move_to_end(text)
+                return known
+        sentences = sentences_of(text)
+        known = (sentences, self.embed(sentences))
+        with self._lock:
+            self._vectors[text] = known
+            if len(self._vectors) > 256:
+                self._vectors.popitem(last=False)
+        return known
