@@ -5,8 +5,9 @@ A share of the passage's words was not enough: a small model made to cite wrote 
 that the passage never says ("85 jobs will go to Verhaeghe, but ... Verhaeghe will not be able to cut any jobs [1]").
 The features: how many of the claim's words the passage has, whether those words come together in one sentence of
 it, how many words the claim adds, the claim's length, and how close its meaning is to the passage's nearest
-sentence. eval/fit_grounding.py fits the model and its threshold on claims written and labelled over the invented
-articles (eval/claims/), out of fold by passage.
+sentence. eval/fit_grounding.py fits the model and its threshold, out of fold by question, on the cited claims of
+real replies (a capable model's and SmolLM2's) labelled supported or not (eval/claims/). It does not catch a fluent
+sentence made of one passage's own words that the passage does not say; see docs/quality.md.
 """
 from __future__ import annotations
 
