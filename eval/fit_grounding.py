@@ -13,6 +13,8 @@ Data (eval/claims/, all over the invented articles of eval/fictional):
   wrong thing, negated, an added detail, overreaching, garbled). Reported beside, not fitted on: fitted on them, the
   model learned how they were made (a close paraphrase has fewer of the passage's words than a recombination, so more
   words counted against a claim) and removed a third of the capable model's true claims.
+- held_out.jsonl: the cited claims of the same two models' replies to 150 other dev questions, labelled the same way;
+  only reported (their replies, in replies/, are replayed whole with eval/llm_replay.py).
 - frozen.jsonl: more written claims over other passages, by a helper who saw none of the above; only reported.
 
 A claim the rules of support.py reject (a name, number or quote the passage lacks, words given to the wrong speaker)
@@ -117,6 +119,9 @@ def main(argv: list[str]) -> int:
         by_model[name] = {"rules_alone": counts(np.ones(mine.sum()), kept[mine], y[mine], 0.5),
                           "with_the_model": counts(oof[0][mine], kept[mine], y[mine], threshold)}
     Xw, kept_w, y_w = written("written.jsonl", embed)
+    held = load("held_out.jsonl")
+    Xh, kept_h = featurise([(r["claim"], r["passage"]) for r in held], embed)
+    y_h, p_h = np.array([bool(r["supported"]) for r in held]), model.predict_proba(scaler.transform(Xh))[:, 1]
     out = {
         "fitted": f"{date.today()} by eval/fit_grounding.py on eval/claims/replies.jsonl: {len(replies)} cited claims "
                   f"of {len({r['qid'] for r in replies})} questions' replies, {int(kept.sum())} of them kept by the "
@@ -124,6 +129,10 @@ def main(argv: list[str]) -> int:
         "names": list(FEATURES), "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
         "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0]), "threshold": threshold,
         f"out_of_fold_seed_{SEEDS[0]}": by_model,
+        "held_out_claims": {name: {"rules_alone": counts(np.ones(mine.sum()), kept_h[mine], y_h[mine], 0.5),
+                                   "with_the_model": counts(p_h[mine], kept_h[mine], y_h[mine], threshold)}
+                            for name in sorted({r["model"] for r in held})
+                            for mine in [np.array([r["model"] == name for r in held])]},
         "written_claims": {"rules_alone": counts(np.ones(len(y_w)), kept_w, y_w, 0.5),
                            "with_the_model": counts(model.predict_proba(scaler.transform(Xw))[:, 1], kept_w, y_w,
                                                     threshold)},
