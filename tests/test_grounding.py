@@ -36,12 +36,14 @@ def test_a_recombination_of_the_passages_own_words_fails(grounding):
                                "in 1962.", PASSAGE)
 
 
-def test_a_passages_sentence_vectors_are_kept_for_the_next_claim(embedder):
+def test_passages_and_claims_are_embedded_once(embedder):
     calls = []
     grounding = Grounding(lambda texts: calls.append(list(texts)) or embedder.embed(texts))
     grounding.probability("Harwick Mills will cut 85 jobs.", PASSAGE)
     grounding.probability("The plant opened in 1962.", PASSAGE)
     assert [len(c) for c in calls] == [3, 1, 1]  # the passage's three sentences once, then each claim
+    grounding.probability("Harwick Mills will cut 85 jobs.", "The union met. It voted to strike.")
+    assert [len(c) for c in calls] == [3, 1, 1, 2]  # a claim checked against another passage is not embedded again
 
 
 def test_a_model_fitted_on_other_features_says_how_to_refit(embedder, tmp_path):

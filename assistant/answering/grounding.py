@@ -49,8 +49,8 @@ def features(claim: str, sentences: Sequence[str], claim_vector: np.ndarray, sen
 
 class Grounding:
     """`probability(claim, text)`: how likely the passage `text` carries the claim; `holds` compares it with the fitted
-    threshold. `embed` turns texts into unit vectors (the index's embedding model); a passage's sentence vectors are
-    kept for the next claim that cites it."""
+    threshold. `embed` turns texts into unit vectors (the index's embedding model); the vectors of the last claims and
+    passages are kept for the next check that needs them."""
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], path: Path = MODEL):
         fitted = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -61,26 +61,31 @@ class Grounding:
                               float(fitted["intercept"]))
         self.threshold = float(fitted["threshold"])
         self.embed = embed
-        self._vectors: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._vectors: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()
 
     def probability(self, claim: str, text: str) -> float:
-        sentences, vectors = self._sentences(text)
-        return float(self.model.probability(features(claim, sentences, self.embed([claim])[0], vectors)))
+        sentences, vectors = self._cached(("passage", text), lambda: _embedded(sentences_of(text), self.embed))
+        claim_vector = self._cached(("claim", claim), lambda: self.embed([claim])[0])
+        return float(self.model.probability(features(claim, sentences, claim_vector, vectors)))
 
     def holds(self, claim: str, text: str) -> bool:
         return self.probability(claim, text) >= self.threshold
 
-    def _sentences(self, text: str) -> tuple[list[str], np.ndarray]:
+    def _cached(self, key: tuple[str, str], make: Callable[[], object]):
+        """A claim's vector, or a passage's sentences with theirs: a claim is checked against every passage it cites
+        (and, left uncited, against every passage), a passage against every claim that cites it."""
         with self._lock:
-            known = self._vectors.get(text)
-            if known is not None:
-                self._vectors.move_to_end(text)
-                return known
-        sentences = sentences_of(text)
-        known = (sentences, self.embed(sentences))
+            if key in self._vectors:
+                self._vectors.move_to_end(key)
+                return self._vectors[key]
+        value = make()
         with self._lock:
-            self._vectors[text] = known
+            self._vectors[key] = value
             if len(self._vectors) > 256:
                 self._vectors.popitem(last=False)
-        return known
+        return value
+
+
+def _embedded(sentences: list[str], embed: Callable[[Sequence[str]], np.ndarray]) -> tuple[list[str], np.ndarray]:
+    return sentences, embed(sentences)
