@@ -21,6 +21,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.evaluation import Outcome, has_keywords, load_questions  # noqa: E402
 
 
+def offline_assistant(index: Path):
+    """An `Assistant` over the evaluation index that checks stored replies as the LLM backend does; nothing is sent."""
+    for key, value in (("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"), ("OPENAI_API_KEY", "none"),
+                       ("NEWSDESK_MODEL", "replay")):
+        os.environ.setdefault(key, value)
+    from assistant import Assistant
+
+    return Assistant(index_dir=index, backend="openai")
+
+
+def passages_read(qa, question: str):
+    """(the question's vector, the passages retrieved, the passages the model read), as the run had them."""
+    vector = qa.embedder.embed_query(question)
+    retrieved = qa.retriever.with_next(qa.retriever.retrieve(question, top_k=qa.settings.top_k, query_vector=vector))
+    return vector, retrieved, qa.llm.fit(question, retrieved).passages
+
+
 def replay(qa, questions: dict, rows: list[dict]) -> list[tuple[Outcome, bool]]:
     """(outcome, whether the LLM's answer reached the user) for each stored reply."""
     paths = {a.doc_id: a.path or a.source for a in qa.articles()}
@@ -29,10 +46,7 @@ def replay(qa, questions: dict, rows: list[dict]) -> list[tuple[Outcome, bool]]:
         q = questions[r["id"]]
         if not r["raw"]:
             continue
-        vector = qa.embedder.embed_query(q.question)
-        retrieved = qa.retriever.with_next(qa.retriever.retrieve(q.question, top_k=qa.settings.top_k,
-                                                                    query_vector=vector))
-        read = qa.llm.fit(q.question, retrieved).passages
+        vector, retrieved, read = passages_read(qa, q.question)
         answer = qa._checked(q.question, q.question, vector, r["raw"], read, retrieved, "", time.perf_counter())
         cited = [paths.get(c.doc_id, c.source) for c in answer.citations]
         outcome = Outcome(q, [], answer.text, cited, answer.abstained, backend=answer.backend)
@@ -59,14 +73,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("answers", help="the run's --answers file")
     parser.add_argument("--index", required=True, help="the run's evaluation index (its newsdesk folder)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing is sent: the replies are stored
-    os.environ.setdefault("OPENAI_API_KEY", "none")
-    os.environ.setdefault("NEWSDESK_MODEL", "replay")
-    from assistant import Assistant
-
     questions = {q.id: q for q in load_questions(args.questions)}
     rows = [json.loads(line) for line in Path(args.answers).read_text(encoding="utf-8").splitlines() if line.strip()]
-    print(summary(replay(Assistant(index_dir=Path(args.index), backend="openai"), questions, rows)))
+    print(summary(replay(offline_assistant(Path(args.index)), questions, rows)))
     return 0
 
 

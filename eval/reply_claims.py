@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.answering.reply import META, read_reply  # noqa: E402
 from assistant.evaluation import load_questions  # noqa: E402
+from llm_replay import offline_assistant, passages_read  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -27,21 +27,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--index", required=True)
     parser.add_argument("--model", required=True, help="who wrote the replies, as the label file names them")
     args = parser.parse_args(argv)
-    for key, value in (("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"), ("OPENAI_API_KEY", "none"),
-                       ("NEWSDESK_MODEL", "replay")):  # nothing is sent: the replies are stored
-        os.environ.setdefault(key, value)
-    from assistant import Assistant
-
-    qa = Assistant(index_dir=Path(args.index), backend="openai")
+    qa = offline_assistant(Path(args.index))
     paths = {a.doc_id: a.path or a.source for a in qa.articles()}
     questions = {q.id: q for q in load_questions(args.questions)}
     for line in Path(args.answers).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         q = questions[row["id"]]
-        vector = qa.embedder.embed_query(q.question)
-        retrieved = qa.retriever.with_next(qa.retriever.retrieve(q.question, top_k=qa.settings.top_k,
-                                                                    query_vector=vector))
-        read = qa.llm.fit(q.question, retrieved).passages
+        read = passages_read(qa, q.question)[2]
         for claim in read_reply(row.get("raw") or "", ["" for _ in read]).claims:
             if claim.refusal or META.search(claim.text):
                 continue
