@@ -95,6 +95,20 @@ def counts(p, kept, y, threshold: float) -> dict:
             "unsupported_kept": int((shown & ~y).sum()), "of_unsupported": int((~y).sum())}
 
 
+def compared(p, kept, y, threshold: float) -> dict:
+    """What the rules alone keep, beside what they and the model keep."""
+    return {"rules_alone": counts(np.ones(len(y)), kept, y, 0.5), "with_the_model": counts(p, kept, y, threshold)}
+
+
+def by_model(rows: list[dict], p, kept, y, threshold: float) -> dict:
+    """`compared` for each model's claims apart."""
+    out = {}
+    for name in sorted({r["model"] for r in rows}):
+        mine = np.array([r["model"] == name for r in rows])
+        out[name] = compared(p[mine], kept[mine], y[mine], threshold)
+    return out
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--frozen", action="store_true", help="report the frozen claims (only to report)")
@@ -113,37 +127,29 @@ def main(argv: list[str]) -> int:
 
     threshold = float(max(THRESHOLDS, key=lambda t: (criterion(t), -t)))
     scaler, model = fit(X[kept], y[kept])
-    by_model = {}
-    for name in sorted({r["model"] for r in replies}):
-        mine = np.array([r["model"] == name for r in replies])
-        by_model[name] = {"rules_alone": counts(np.ones(mine.sum()), kept[mine], y[mine], 0.5),
-                          "with_the_model": counts(oof[0][mine], kept[mine], y[mine], threshold)}
+
+    def probability(X_: np.ndarray) -> np.ndarray:
+        return model.predict_proba(scaler.transform(X_))[:, 1]
+
     Xw, kept_w, y_w = written("written.jsonl", embed)
     held = load("held_out.jsonl")
     Xh, kept_h = featurise([(r["claim"], r["passage"]) for r in held], embed)
-    y_h, p_h = np.array([bool(r["supported"]) for r in held]), model.predict_proba(scaler.transform(Xh))[:, 1]
+    y_h = np.array([bool(r["supported"]) for r in held])
     out = {
         "fitted": f"{date.today()} by eval/fit_grounding.py on eval/claims/replies.jsonl: {len(replies)} cited claims "
                   f"of {len({r['qid'] for r in replies})} questions' replies, {int(kept.sum())} of them kept by the "
                   "rules",
         "names": list(FEATURES), "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
         "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0]), "threshold": threshold,
-        f"out_of_fold_seed_{SEEDS[0]}": by_model,
-        "held_out_claims": {name: {"rules_alone": counts(np.ones(mine.sum()), kept_h[mine], y_h[mine], 0.5),
-                                   "with_the_model": counts(p_h[mine], kept_h[mine], y_h[mine], threshold)}
-                            for name in sorted({r["model"] for r in held})
-                            for mine in [np.array([r["model"] == name for r in held])]},
-        "written_claims": {"rules_alone": counts(np.ones(len(y_w)), kept_w, y_w, 0.5),
-                           "with_the_model": counts(model.predict_proba(scaler.transform(Xw))[:, 1], kept_w, y_w,
-                                                    threshold)},
+        f"out_of_fold_seed_{SEEDS[0]}": by_model(replies, oof[0], kept, y, threshold),
+        "held_out_claims": by_model(held, probability(Xh), kept_h, y_h, threshold),
+        "written_claims": compared(probability(Xw), kept_w, y_w, threshold),
     }
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if k not in ("mean", "scale")}, indent=1))
     if args.frozen:
         Xf, kept_f, y_f = written("frozen.jsonl", embed)
-        print("frozen written claims:", {"rules_alone": counts(np.ones(len(y_f)), kept_f, y_f, 0.5),
-                                         "with_the_model": counts(model.predict_proba(scaler.transform(Xf))[:, 1],
-                                                                  kept_f, y_f, threshold)})
+        print("frozen written claims:", compared(probability(Xf), kept_f, y_f, threshold))
     return 0
 
 
