@@ -92,8 +92,8 @@ SAMPLE_QUESTIONS = [
     ("How many buses is Halbrook buying?", "40"),
     miss("What did Lei Jun say about chips?", "chip",
          "the reader scores his reported words on the chip effort ('Lei told the audience that latecomers ...') "
-         "-5.9 and his quoted Weibo post -1.1, so the answer gives the post, on newcomers' chances, not what he "
-         "said of chips"),
+         "below his quoted Weibo post, so the answer gives the post, on newcomers' chances, not what he said of "
+         "chips"),
     ("How old is Lei Jun?", "54"),  # the story gives his age in apposition: 'Lei Jun, 54, set off ...'
     ("What did Okafor say about fares?", "Okafor"),
     ("Why did the Reserve Bank of Caldora cut its rate?", "inflation"),
@@ -101,29 +101,24 @@ SAMPLE_QUESTIONS = [
     ("How many Norvale Water customers were affected by the breach?", "210,000"),
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
-    miss("How much will the Greyhaven wind farm cost?", "4.6 billion euros",
-         "it refuses: the reader scores 'The project is estimated to cost 4.6 billion euros.' -3.1, and the answer "
-         "gate gives the question 0.24, just under the line it needs (0.243)"),
+    ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None,
-         "it answers with the approval's opening sentence and a fisherman's words on the farm's '15 million': the "
-         "reader scores its likeliest sentences at most -2.7, but the answer gate gives the question 0.64 (an answer "
-         "needs 0.24)"),
+         "it answers with the farm's jobs and the fishermen's words: the story is about the farm, and the answer "
+         "gate lets its likeliest sentences through"),
     miss("Who won the Westmarch governor election?", None,
-         "the debate story previews the election, and it answers with the debate's opening sentence: the reader "
-         "scores it -3.1, but the answer gate gives the question 0.31 (an answer needs 0.24)"),
+         "the debate story previews the election, and it answers with the debate's opening sentence, which the "
+         "answer gate lets through"),
     ("Which team won the League Cup semi-final at Millbrook Park?", "Rovers"),
     ("What did Angela Merkel say about the Greyhaven wind farm?", None),
     ("What did Peter Aalders say about the Greyhaven wind farm?", "Aalders"),  # his words never say 'wind farm'
-    miss("What did Priya Nandakumar say about batteries?", None,
-         "her words are on data centres' power, and it answers with them: the reader scores that quote 0.4, and the "
-         "answer gate gives the question 0.32 (an answer needs 0.24)"),
+    ("What did Priya Nandakumar say about batteries?", None),  # her words are on data centres' power
     ("What did Dr Nandakumar say about power?", "Nandakumar"),  # a title the article does not give her
     ("Who founded Quillon?", "Priya Nandakumar"),  # the article calls her its co-founder
     ("When did Jeff Bezos visit the Greyhaven wind farm site?", None),  # no passage names him
     miss("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
          "his words give no date, and it refuses: the likeliest sentences are the project's dates and the approval, "
-         "the reader scores them -6.1 and the answer gate gives the question 0.02 (an answer needs 0.24)"),
+         "and the answer gate gives the question 0.01 (an answer needs 0.23)"),
 ]
 
 

@@ -88,7 +88,7 @@ def test_an_old_read_only_index_builds_its_keyword_side_in_memory(old_read_only_
 @pytest.mark.parametrize("command, expected", [
     (["status"], [f"articles:  {len(list(SAMPLES.iterdir()))}", "not opened: the folder is read-only"]),
     (["list"], [f"{LEI_JUN}    3 chunks  Lei Jun's midnight message"]),
-    (["ask", "What did Lei Jun say about chips?"], ["Lei", "[1] "]),  # an answer with its sources (which: test_answers)
+    (["ask", "How many buses is Halbrook buying?"], ["40", "[1] "]),  # an answer with its sources (which: test_answers)
     (["retrieve", "What did Lei Jun say about chips?", "--top-k", "3"], ["(https://aicnbc.com/844.html)"]),
 ])
 def test_reading_commands_work_on_a_read_only_index(read_only_index, command, expected):
