@@ -1,10 +1,12 @@
 from assistant.ingest.chunking import chunk_text, count_tokens, embedding_text, split_sentences
+from assistant.text.sentences import sentences
 
 
 def test_sentences_respect_abbreviations_numbers_and_quotes():
     text = 'Mr. Smith paid $3.5m. "It is fine," he said! Then J. Doe left?\nNew line starts here'
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "Mr. Smith paid $3.5m.", '"It is fine," he said!', "Then J. Doe left?", "New line starts here"]
+    assert sentences(text) == [text[s:e] for s, e in split_sentences(text)]  # the same sentences, as strings
 
 
 def test_chunks_pack_whole_sentences_within_budget_with_exact_offsets():

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..text.sentences import split_sentences
+from ..text.sentences import sentences as sentences_of
 from ..types import Passage
 from ..text.words import content_words
 from .grounding import Grounding
@@ -118,7 +118,7 @@ def best_passage(claim: str, evidence: Sequence[Evidence], grounding: Grounding,
         if not support(claim, ev, asked, said_by, yes_no).holds() or not grounding.holds(claim, ev.text):
             continue
         # Nobody chose this passage: its words must come together, in two sentences side by side at most.
-        sentences = [ev.text[a:b] for a, b in split_sentences(ev.text)]
+        sentences = sentences_of(ev.text)
         for i in range(len(sentences)):
             s = support(claim, Evidence(" ".join(sentences[i:i + 2]), ev.names), asked)
             if s.holds(MATCHED_OVERLAP) and s.overlap > best_overlap:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Collection, Sequence
 
-from ..text.sentences import split_sentences
+from ..text.sentences import sentences as sentences_of, split_sentences
 from ..text.words import content_words
 from ..types import Citation, Passage
 
@@ -66,7 +66,7 @@ def support(claim: str, passage_text: str) -> float:
 
 def supporting_sentences(claims: Sequence[str], passage_text: str, limit: int = 2) -> tuple[str, ...]:
     """The sentences of a passage that best back the claims citing it (for highlighting)."""
-    sentences = [passage_text[s:e] for s, e in split_sentences(passage_text)]
+    sentences = sentences_of(passage_text)
     scored = []
     for sentence in sentences:
         best = max((support(c, sentence) * min(1.0, len(content_words(sentence)) / 3) for c in claims), default=0.0)

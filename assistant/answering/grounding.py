@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..text.sentences import split_sentences
+from ..text.sentences import sentences
 from ..text.words import content_words_in_order, stem
 from .extractive.scorer import Logistic
 
@@ -30,7 +30,7 @@ FEATURES = ("overlap", "together", "added", "length", "meaning")
 
 
 def sentences_of(text: str) -> list[str]:
-    return [text[a:b] for a, b in split_sentences(text)] or [text]
+    return sentences(text) or [text]
 
 
 def features(claim: str, sentences: Sequence[str], claim_vector: np.ndarray, sentence_vectors: np.ndarray

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..text.quotes import PRONOUNS, attributed, mentions_person, sentence_speakers
-from ..text.sentences import split_sentences
+from ..text.sentences import sentences, split_sentences
 from ..text.words import content_words, stem, without_possessive
 
 # Sentences that instruct instead of report; they never count as evidence for a claim.
@@ -94,7 +94,7 @@ class Evidence:
 
 def without_instructions(text: str) -> str:
     """The passage with every sentence that tells the reader (or a model) what to write left out."""
-    kept = (text[a:b] for a, b in split_sentences(text))  # "£2.3m" stays one number, "Mr. Lee" one sentence
+    kept = sentences(text)  # "£2.3m" stays one number, "Mr. Lee" one sentence
     return " ".join(s for s in kept if not any(p.search(s) for p in INSTRUCTIONS))
 
 

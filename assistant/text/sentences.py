@@ -1,4 +1,4 @@
-"""The one sentence splitter of the package: character spans of the sentences of a text (pure)."""
+"""The one sentence splitter of the package: character spans of the sentences of a text, or the sentences (pure)."""
 from __future__ import annotations
 
 import re
@@ -24,6 +24,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         pos = start + len(para)
         _split_paragraph(para, start, spans)
     return spans
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text` as strings (see `split_sentences`)."""
+    return [text[s:e] for s, e in split_sentences(text)]
 
 
 def _split_paragraph(para: str, offset: int, spans: list[tuple[int, int]]) -> None:
