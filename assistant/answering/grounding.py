@@ -23,7 +23,7 @@ import numpy as np
 
 from ..text.sentences import sentences
 from ..text.words import content_words_in_order, stem
-from .extractive.scorer import Logistic
+from .extractive.scorer import fitted
 
 MODEL = Path(__file__).with_name("grounding.json")
 FEATURES = ("overlap", "together", "added", "length", "meaning")
@@ -53,13 +53,9 @@ class Grounding:
     passages are kept for the next check that needs them."""
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], path: Path = MODEL):
-        fitted = json.loads(Path(path).read_text(encoding="utf-8"))
-        if tuple(fitted["names"]) != FEATURES:
-            raise ValueError(f"{path} was fitted on features {fitted['names']}, the code computes {list(FEATURES)}: "
-                             "refit it with `python eval/fit_grounding.py`")
-        self.model = Logistic(FEATURES, *(np.array(fitted[k], dtype=float) for k in ("mean", "scale", "coef")),
-                              float(fitted["intercept"]))
-        self.threshold = float(fitted["threshold"])
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+        self.model = fitted(saved, FEATURES, path, "python eval/fit_grounding.py")
+        self.threshold = float(saved["threshold"])
         self.embed = embed
         self._vectors: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()

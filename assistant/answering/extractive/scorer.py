@@ -63,11 +63,13 @@ class Trees:
         return p if np.ndim(x) == 2 else p[0]
 
 
-def fitted(d: dict, expected: tuple[str, ...]) -> Logistic | Trees:
-    """A model of model.json: trees when it has them, else a logistic regression; its features must be `expected`."""
+def fitted(d: dict, expected: tuple[str, ...], path: Path = MODEL,
+           refit: str = "python eval/fit_extractive.py") -> Logistic | Trees:
+    """A model read from `path` (model.json by default): trees when it has them, else a logistic regression; its
+    features must be `expected`, or the error says to run `refit`."""
     if tuple(d["names"]) != expected:
-        raise ValueError(f"{MODEL} was fitted on features {d['names']}, the code computes {list(expected)}: "
-                         "refit it with `python eval/fit_extractive.py` (see its docstring)")
+        raise ValueError(f"{path} was fitted on features {d['names']}, the code computes {list(expected)}: "
+                         f"refit it with `{refit}` (see its docstring)")
     if "trees" in d:
         return Trees.from_lists(tuple(d["names"]), float(d["base"]), d["trees"])
     return Logistic(tuple(d["names"]), *(np.array(d[k], dtype=float) for k in ("mean", "scale", "coef")),
