@@ -1,8 +1,10 @@
 """Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank, near-duplicates collapsed."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
-from typing import Sequence
+from pathlib import Path
+from typing import Collection, Sequence
 
 import numpy as np
 
@@ -12,26 +14,43 @@ from ..text.quotes import mentions_person
 from ..store.record import Store
 from ..types import Passage
 
+# how the two lists are fused, fitted on dev by eval/fit_fusion.py (its docstring says how)
+FUSION = Path(__file__).with_name("fusion.json")
+_FITTED = json.loads(FUSION.read_text(encoding="utf-8"))
+
+
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Fusion knobs, tuned on eval/dev.jsonl (see README: Answer quality)."""
+    """Retrieval knobs; the fusion's are fitted (FUSION), the others set by hand."""
 
     candidates: int = 40  # depth of each ranked list before fusion
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    speaker_boost: float = 0.5  # in units of a rank-1 RRF score, for passages where the asked-about person speaks
+    rrf_k: float = _FITTED["rrf_k"]
+    dense_weight: float = _FITTED["dense_weight"]
+    keyword_weight: float = 1.0  # the unit the dense weight is in: only their ratio moves the ranking
+    speaker_boost: float = _FITTED["speaker_boost"]  # in rank-1 RRF scores, for passages where the asked person speaks
     extra_per_part: int = 2  # a two-part question gets this many more passages, so each part has its own share
     followers: int = 4  # the chunk after each of the best few passages is read too (see Retriever.with_next)
     chain: int = 2  # ... and for the best passage, this many chunks after it (a list or a long quote runs on)
 
 
-def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:
+def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: float = 60) -> dict[str, float]:
     """Weighted reciprocal-rank fusion: sum of weight / (k + rank) over the lists an id appears in."""
     scores: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights):
         for rank, item in enumerate(ranking, 1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return scores
+
+
+def fuse(dense: Sequence[str], keyword: Sequence[str], boosted: Collection[str], cfg: RetrievalConfig
+         ) -> dict[str, float]:
+    """Each id's fused score: the two lists' weighted reciprocal ranks, and the speaker bonus for the `boosted` ids
+    (passages where a person whose words the question asks for speaks)."""
+    scores = fuse_rankings([dense, keyword], [cfg.dense_weight, cfg.keyword_weight], cfg.rrf_k)
+    bonus = cfg.speaker_boost * (cfg.dense_weight + cfg.keyword_weight) / (cfg.rrf_k + 1)
+    for chunk_id in boosted:
+        if chunk_id in scores:
+            scores[chunk_id] += bonus
     return scores
 
 
@@ -92,25 +111,19 @@ class Retriever:
         cfg = self.config
         denses = self.store.dense_search_many(vectors, cfg.candidates)
         keywords = [self.store.keyword_search(q, cfg.candidates) for q in questions]
-        fused_lists = [fuse_rankings([[i for i, _ in dense], [i for i, _ in keyword]],
-                                     [cfg.dense_weight, cfg.keyword_weight], cfg.rrf_k)
-                       for dense, keyword in zip(denses, keywords)]
         # ids outside the record (crash leftovers) fall away here
-        rows = self.store.chunks(list(dict.fromkeys(i for fused in fused_lists for i in fused)))
+        rows = self.store.chunks(list(dict.fromkeys(i for found in [*denses, *keywords] for i, _ in found)))
         articles = self.store.articles_by_id(dict.fromkeys(row.doc_id for row in rows.values()))
-        return [self._rank(q, fused, rows, articles, dict(dense), dict(keyword), top_k)
-                for q, fused, dense, keyword in zip(questions, fused_lists, denses, keywords)]
+        return [self._rank(q, rows, articles, dict(dense), dict(keyword), top_k)
+                for q, dense, keyword in zip(questions, denses, keywords)]
 
-    def _rank(self, question: str, fused: dict[str, float], rows: dict, articles: dict, dense_sim: dict[str, float],
+    def _rank(self, question: str, rows: dict, articles: dict, dense_sim: dict[str, float],
               kw_score: dict[str, float], top_k: int) -> list[Passage]:
         cfg = self.config
-        speakers = asked_speakers(question)
-        if speakers and cfg.speaker_boost:
-            bonus = cfg.speaker_boost * (cfg.dense_weight + cfg.keyword_weight) / (cfg.rrf_k + 1)
-            for chunk_id in fused:
-                row = rows.get(chunk_id)
-                if row is not None and any(mentions_person(name, s) for name in speakers for s in row.speakers):
-                    fused[chunk_id] += bonus
+        speakers = asked_speakers(question) if cfg.speaker_boost else []
+        boosted = {i for i in [*dense_sim, *kw_score] if i in rows and any(
+            mentions_person(name, s) for name in speakers for s in rows[i].speakers)}
+        fused = fuse(list(dense_sim), list(kw_score), boosted, cfg)
         ranked = sorted((i for i in fused if i in rows), key=lambda i: -fused[i])
         passages: list[Passage] = []
         doc_for_dup: dict[str, str] = {}
