@@ -409,14 +409,21 @@ def with_reader_scores(items: list[dict], command: str) -> list[dict]:
     return items
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arguments(doc: str, out: Path) -> argparse.Namespace:
+    """A fitting script's command line (`doc`: its docstring; `out`: what it writes by default): dev's question
+    files and the eval index; never the frozen set."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("questions", nargs="+")
     ap.add_argument("--index", required=True)
-    ap.add_argument("--out", default=str(MODEL))
+    ap.add_argument("--out", default=str(out))
     args = ap.parse_args()
     if any("unseen" in Path(f).name for f in args.questions):
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
+    return args
+
+
+def main() -> int:
+    args = arguments(__doc__, MODEL)
     items = with_reader_scores(load_items(args.questions, args.index),
                                f"{' '.join(args.questions)} --index {args.index}")
     print(f"{len(items)} question parts ({sum(it['answerable'] for it in items)} answerable), "

@@ -18,7 +18,6 @@ Deterministic; the same data give the same file.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import pickle
@@ -33,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import fit_extractive as fe  # noqa: E402
 from assistant import Assistant  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
 from assistant.retrieve.hybrid import FUSION, RetrievalConfig, fuse  # noqa: E402
@@ -98,13 +98,7 @@ def best(table: dict[tuple, np.ndarray], rows: np.ndarray) -> tuple:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("questions", nargs="+")
-    ap.add_argument("--index", required=True)
-    ap.add_argument("--out", default=str(FUSION))
-    args = ap.parse_args()
-    if any("unseen" in Path(f).name for f in args.questions):
-        sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
+    args = fe.arguments(__doc__, FUSION)
     from sklearn.model_selection import GroupKFold
 
     qa = Assistant(index_dir=args.index, backend="extractive")

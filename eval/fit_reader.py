@@ -19,7 +19,6 @@ Seeded (torch and the pairs' sampling); on another CPU or thread count the sums 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -125,13 +124,7 @@ def score(model, items: list[dict], path: Path) -> dict[str, list[float]]:
 def main() -> int:
     from sklearn.model_selection import GroupKFold
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("questions", nargs="+")
-    ap.add_argument("--index", required=True)
-    ap.add_argument("--out", default=str(R.READER))
-    args = ap.parse_args()
-    if any("unseen" in Path(f).name for f in args.questions):
-        sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
+    args = fe.arguments(__doc__, R.READER)
     items = fe.load_items(args.questions, args.index)
     bf16 = has_amx(usable_cpu_flags())
     oof: dict[str, list[float]] = {}

@@ -1,7 +1,7 @@
 """How retrieval fuses its two lists (retrieve/hybrid.fuse, with the fitted values of fusion.json) and the fitting
 script's pure choices (eval/fit_fusion.py)."""
-import importlib.util
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,10 +9,8 @@ import numpy as np
 
 from assistant.retrieve.hybrid import FUSION, RetrievalConfig, fuse
 
-_spec = importlib.util.spec_from_file_location("fit_fusion",
-                                               Path(__file__).resolve().parent.parent / "eval" / "fit_fusion.py")
-fit = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fit)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "eval"))
+import fit_fusion as fit  # noqa: E402
 
 
 def test_the_retriever_fuses_with_the_fitted_values():
