@@ -101,7 +101,9 @@ SAMPLE_QUESTIONS = [
     ("How many Norvale Water customers were affected by the breach?", "210,000"),
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
-    ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
+    miss("How much will the Greyhaven wind farm cost?", "4.6 billion euros",
+         "it refuses, on the line: the answer gate gives the question 0.239 and an answer needs 0.243 (answered at "
+         "the twenty-third session's fit: a question this close to the line crosses it with each refit)"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None,
          "it answers with the farm's jobs and the fishermen's words: the story is about the farm, and the answer "
@@ -118,7 +120,7 @@ SAMPLE_QUESTIONS = [
     ("When did Jeff Bezos visit the Greyhaven wind farm site?", None),  # no passage names him
     miss("When did Peter Aalders speak about the Greyhaven wind farm?", "Aalders",
          "his words give no date, and it refuses: the likeliest sentences are the project's dates and the approval, "
-         "and the answer gate gives the question 0.01 (an answer needs 0.23)"),
+         "and the answer gate gives the question 0.02 (an answer needs 0.24)"),
 ]
 
 

@@ -18,6 +18,7 @@ def test_the_retriever_fuses_with_the_fitted_values():
     cfg = RetrievalConfig()
     assert (cfg.rrf_k, cfg.dense_weight, cfg.speaker_boost) == \
         (fitted["rrf_k"], fitted["dense_weight"], fitted["speaker_boost"])
+    assert fitted["out_of_fold"]["hit"] >= fitted["hand_set_before"]["hit"]  # the fit is measured, not assumed
 
 
 def test_an_id_in_both_lists_beats_one_in_a_single_list_and_the_weights_tip_a_tie():
