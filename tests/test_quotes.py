@@ -1,5 +1,5 @@
 from assistant.ingest.chunking import split_sentences
-from assistant.text.quotes import attributed, mentions_person, person_names, sentence_speakers
+from assistant.text.quotes import any_speaks, attributed, mentions_person, person_names, sentence_speakers
 
 
 def test_attribution_forms():
@@ -50,6 +50,8 @@ def test_person_names_drop_titles():
 def test_mentions_person():
     assert mentions_person("Lei", "Lei Jun") and mentions_person("Lei Jun", "Lei Jun")
     assert not mentions_person("Ren Zhengfei", "Lei Jun")
+    assert any_speaks(["Ren Zhengfei", "Lei"], ["Wang Xingxing", "Lei Jun"])
+    assert not any_speaks(["Ren Zhengfei"], ["Lei Jun"]) and not any_speaks([], ["Lei Jun"])
 
 
 def test_a_quote_left_open_goes_on_in_the_next_sentence():

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..text.quotes import PRONOUNS, attributed, mentions_person, sentence_speakers
+from ..text.quotes import PRONOUNS, any_speaks, attributed, sentence_speakers
 from ..text.sentences import sentences, split_sentences
 from ..text.words import content_words, stem, without_possessive
 
@@ -208,7 +208,7 @@ def misattributed(claim: str, evidence: Evidence, said_by: str = "") -> str:
         return ""
     words = content_words(claim) - {w.lower() for n in claimed for w in n.split()}  # what is said, not who says it
     shared, who = max(((len(words & w), s) for w, s in evidence.spoken), key=lambda x: x[0])
-    if shared < 2 or not who or any(mentions_person(c, s) for c in claimed for s in who):
+    if shared < 2 or not who or any_speaks(claimed, who):
         return ""
     return who[0]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Collection, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ..ingest.embedder import Embedder
 from .query import asked_speakers, split
-from ..text.quotes import mentions_person
+from ..text.quotes import any_speaks
 from ..store.record import Store
 from ..types import Passage
 
@@ -52,6 +52,23 @@ def fuse(dense: Sequence[str], keyword: Sequence[str], boosted: Collection[str],
         if chunk_id in scores:
             scores[chunk_id] += bonus
     return scores
+
+
+def one_per_story(ranked: Iterable[str], story: Mapping[str, tuple[str, str]], top_k: int) -> list[str]:
+    """The first `top_k` of the `ranked` ids, keeping only the best-ranked copy of a story told under several names
+    (`story`: each id's article and duplicate key; an id without one falls away)."""
+    kept: list[str] = []
+    article_of: dict[str, str] = {}
+    for chunk_id in ranked:
+        if chunk_id not in story:
+            continue
+        doc, dup = story[chunk_id]
+        if article_of.setdefault(dup, doc) != doc:
+            continue  # the same story under another name
+        kept.append(chunk_id)
+        if len(kept) >= top_k:
+            break
+    return kept
 
 
 class Retriever:
@@ -121,24 +138,16 @@ class Retriever:
               kw_score: dict[str, float], top_k: int) -> list[Passage]:
         cfg = self.config
         speakers = asked_speakers(question) if cfg.speaker_boost else []
-        boosted = {i for i in [*dense_sim, *kw_score] if i in rows and any(
-            mentions_person(name, s) for name in speakers for s in rows[i].speakers)}
+        boosted = {i for i in [*dense_sim, *kw_score] if i in rows and any_speaks(speakers, rows[i].speakers)}
         fused = fuse(list(dense_sim), list(kw_score), boosted, cfg)
         ranked = sorted((i for i in fused if i in rows), key=lambda i: -fused[i])
+        story = {i: (rows[i].doc_id, articles[rows[i].doc_id].dup_key) for i in ranked if rows[i].doc_id in articles}
         passages: list[Passage] = []
-        doc_for_dup: dict[str, str] = {}
-        for chunk_id in ranked:
-            row = rows[chunk_id]
-            art = articles.get(row.doc_id)
-            if art is None:
-                continue
-            if doc_for_dup.setdefault(art.dup_key, art.doc_id) != art.doc_id:
-                continue  # the same story under another name: keep the best-ranked copy
+        for chunk_id in one_per_story(ranked, story, top_k):
+            row, art = rows[chunk_id], articles[rows[chunk_id].doc_id]
             passages.append(Passage(
                 doc_id=art.doc_id, title=art.title, source=art.source, text=row.text, score=fused[chunk_id],
                 chunk_id=chunk_id, start=row.start, end=row.end, url=art.url, author=art.author, date=art.date,
                 speakers=row.speakers, dense=dense_sim.get(chunk_id, 0.0), keyword=kw_score.get(chunk_id, 0.0),
             ))
-            if len(passages) >= top_k:
-                break
         return passages

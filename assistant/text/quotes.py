@@ -200,6 +200,11 @@ def _reopening(sentence: str) -> re.Match | None:
     return None if sentence.lstrip().startswith("‘") else _OPENS_QUOTE.match(sentence)
 
 
+def any_speaks(names: Sequence[str], speakers: Sequence[str]) -> bool:
+    """Whether one of `speakers` is one of the people `names` (a question's) are (see `mentions_person`)."""
+    return any(mentions_person(n, s) for n in names for s in speakers)
+
+
 def mentions_person(name: str, speaker: str) -> bool:
     """Does a speaker ('Lei Jun') match a name from a question ('Lei Jun', 'Lei', 'Jun')?"""
     a, b = set(name.lower().split()), set(speaker.lower().split())

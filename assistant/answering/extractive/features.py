@@ -9,7 +9,7 @@ from typing import Callable, Collection, Iterator, Mapping, Sequence
 import numpy as np
 
 from ...retrieve.query import Query
-from ...text.quotes import has_quote, mentions_person
+from ...text.quotes import any_speaks, has_quote
 from ...text.tables import kinds
 from ...text.words import content_stems, content_words_in_order, stem, without_possessive
 from ...types import Passage
@@ -197,7 +197,7 @@ def gate_features(query: Query, cands: Sequence[Candidate], feats: np.ndarray, p
 
 def speaks_asked(query: Query, cand: Candidate) -> bool:
     """Whether the sentence is attributed to someone whose words the question asks for."""
-    return any(mentions_person(n, s) for n in query.speakers for s in cand.speakers)
+    return any_speaks(query.speakers, cand.speakers)
 
 
 def _speakers_own(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
