@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import fit_extractive as fe  # noqa: E402
 from assistant import Assistant  # noqa: E402
 from assistant.evaluation import is_gold, load_questions  # noqa: E402
-from assistant.retrieve.hybrid import FUSION, RetrievalConfig, fuse, one_per_story  # noqa: E402
+from assistant.retrieve.hybrid import FUSION, RetrievalConfig, fuse, one_per_story, stories  # noqa: E402
 from assistant.retrieve.query import asked_speakers, split  # noqa: E402
 from assistant.text.quotes import any_speaks  # noqa: E402
 
@@ -61,8 +61,7 @@ def lists(qa: Assistant, questions, cache: Path) -> list[dict]:
         articles = store.articles_by_id({r.doc_id for r in rows.values()})
         rows = {i: r for i, r in rows.items() if r.doc_id in articles}
         speakers = asked_speakers(q.question)
-        out.append(dict(id=q.id, type=q.type, dense=dense, keyword=keyword,
-                        story={i: (r.doc_id, articles[r.doc_id].dup_key) for i, r in rows.items()},
+        out.append(dict(id=q.id, type=q.type, dense=dense, keyword=keyword, story=stories(rows, articles),
                         boosted={i for i, r in rows.items() if any_speaks(speakers, r.speakers)},
                         gold={i for i, r in rows.items() if is_gold(paths[r.doc_id], q.gold_docs)}))
     cache.write_bytes(pickle.dumps(out))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.retrieve.hybrid import FUSION, RetrievalConfig, fuse
+from assistant.retrieve.hybrid import FUSION, RetrievalConfig, fuse, stories
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "eval"))
 import fit_fusion as fit  # noqa: E402
@@ -45,6 +45,14 @@ def test_a_gold_passage_is_placed_among_the_passages_as_the_retriever_gives_them
     assert fit.first_gold(q, cfg, top_k=6) == 2  # "a2" is another copy of "a"'s story: it takes no place
     assert fit.first_gold(q, cfg, top_k=2) is None
     assert fit.first_gold(q, replace(cfg, candidates=3), top_k=6) is None  # below the lists' depth
+
+
+def test_each_chunk_has_its_article_and_story_and_a_chunk_without_an_article_falls_away():
+    from types import SimpleNamespace as NS
+
+    rows = {"a1": NS(doc_id="d1"), "a2": NS(doc_id="d2"), "x": NS(doc_id="gone")}
+    articles = {"d1": NS(dup_key="s1"), "d2": NS(dup_key="s1")}  # d2 is d1's story published again
+    assert stories(rows, articles) == {"a1": ("d1", "s1"), "a2": ("d2", "s1")}
 
 
 def test_the_grid_point_with_the_most_hits_is_chosen_and_mrr_breaks_a_tie():

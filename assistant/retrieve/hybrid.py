@@ -11,7 +11,7 @@ import numpy as np
 from ..ingest.embedder import Embedder
 from .query import asked_speakers, split
 from ..text.quotes import any_speaks
-from ..store.record import Store
+from ..store.record import ArticleRow, ChunkRow, Store
 from ..types import Passage
 
 # how the two lists are fused, fitted on dev by eval/fit_fusion.py (its docstring says how)
@@ -52,6 +52,12 @@ def fuse(dense: Sequence[str], keyword: Sequence[str], boosted: Collection[str],
         if chunk_id in scores:
             scores[chunk_id] += bonus
     return scores
+
+
+def stories(rows: Mapping[str, ChunkRow], articles: Mapping[str, ArticleRow]) -> dict[str, tuple[str, str]]:
+    """Each chunk id's article and duplicate key (copies of one story share the key), for the ids whose article is
+    in the record (crash leftovers fall away): what `one_per_story` reads."""
+    return {i: (r.doc_id, articles[r.doc_id].dup_key) for i, r in rows.items() if r.doc_id in articles}
 
 
 def one_per_story(ranked: Iterable[str], story: Mapping[str, tuple[str, str]], top_k: int) -> list[str]:
@@ -131,17 +137,17 @@ class Retriever:
         # ids outside the record (crash leftovers) fall away here
         rows = self.store.chunks(list(dict.fromkeys(i for found in [*denses, *keywords] for i, _ in found)))
         articles = self.store.articles_by_id(dict.fromkeys(row.doc_id for row in rows.values()))
-        return [self._rank(q, rows, articles, dict(dense), dict(keyword), top_k)
+        story = stories(rows, articles)
+        return [self._rank(q, rows, articles, story, dict(dense), dict(keyword), top_k)
                 for q, dense, keyword in zip(questions, denses, keywords)]
 
-    def _rank(self, question: str, rows: dict, articles: dict, dense_sim: dict[str, float],
-              kw_score: dict[str, float], top_k: int) -> list[Passage]:
+    def _rank(self, question: str, rows: dict, articles: dict, story: dict[str, tuple[str, str]],
+              dense_sim: dict[str, float], kw_score: dict[str, float], top_k: int) -> list[Passage]:
         cfg = self.config
         speakers = asked_speakers(question) if cfg.speaker_boost else []
         boosted = {i for i in [*dense_sim, *kw_score] if i in rows and any_speaks(speakers, rows[i].speakers)}
         fused = fuse(list(dense_sim), list(kw_score), boosted, cfg)
         ranked = sorted((i for i in fused if i in rows), key=lambda i: -fused[i])
-        story = {i: (rows[i].doc_id, articles[rows[i].doc_id].dup_key) for i in ranked if rows[i].doc_id in articles}
         passages: list[Passage] = []
         for chunk_id in one_per_story(ranked, story, top_k):
             row, art = rows[chunk_id], articles[rows[chunk_id].doc_id]
