@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, SAMPLES
+from .conftest import ANSWERED, ROOT, SAMPLES
 
 
 def run(*args, env=None, timeout=300):
@@ -33,7 +33,7 @@ def test_ingest_ask_status_edit_and_delete(tmp_path):
     assert first.returncode == 0, first.stderr
     assert f"{len(list(folder.iterdir()))} added" in first.stdout
 
-    ask = run("ask", "What did Lei Jun say about chips?", env=env)
+    ask = run("ask", ANSWERED, env=env)
     assert ask.returncode == 0, ask.stderr
     assert "[1]" in ask.stdout and "aicnbc.com/844.html" in ask.stdout
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import SAMPLES, start_page
+from .conftest import ANSWERED, SAMPLES, start_page
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -29,7 +29,7 @@ def test_endpoints_are_listed(client):
 
 
 def test_ask_returns_text_with_citations(client):
-    result = client.predict(question="What did Lei Jun say about chips?", api_name="/ask")
+    result = client.predict(question=ANSWERED, api_name="/ask")
     assert "[1]" in result["text"] and not result["abstained"]
     assert set(result) >= {"text", "citations", "abstained", "note"}
     first = result["citations"][0]
@@ -38,7 +38,7 @@ def test_ask_returns_text_with_citations(client):
 
 
 def test_ask_follow_up_and_top_k(client):
-    history = [["What did Lei Jun say about chips?", "Lei said persistence creates opportunities [1]."]]
+    history = [[ANSWERED, "Lei said persistence creates opportunities [1]."]]
     result = client.predict(question="And what did he write on Weibo?", history=history, top_k=4, api_name="/ask")
     # the follow-up reached Lei Jun's story through the history, answered from it or shown beside a refusal (the
     # offline answerer refuses this one today: 'write' is not 'wrote' to its stemmer; see docs/quality.md)
@@ -159,7 +159,7 @@ def test_a_rejected_new_version_of_an_upload_keeps_the_earlier_one(served, tmp_p
     ({"top_k": 2.5}, "top_k .* must be a whole number from 1 to 50"),
 ])
 def test_malformed_ask_arguments_get_a_readable_error_and_no_traceback(client, capfd, arguments, message):
-    arguments = {"question": "What did Lei Jun say about chips?", **arguments}
+    arguments = {"question": ANSWERED, **arguments}
     with pytest.raises(Exception, match=message):
         client.predict(**arguments, api_name="/ask")
     assert "Traceback" not in capfd.readouterr().err
@@ -167,4 +167,4 @@ def test_malformed_ask_arguments_get_a_readable_error_and_no_traceback(client, c
 
 @pytest.mark.parametrize("top_k", [1, 50, 4.0])
 def test_ask_takes_top_k_within_the_settings_bounds(client, top_k):
-    assert "[1]" in client.predict(question="What did Lei Jun say about chips?", top_k=top_k, api_name="/ask")["text"]
+    assert "[1]" in client.predict(question=ANSWERED, top_k=top_k, api_name="/ask")["text"]

@@ -7,7 +7,7 @@ import numpy as np
 
 from assistant.ingest.embedder import Embedder
 
-from .conftest import ROOT
+from .conftest import ANSWERED, ROOT
 
 TEXTS = ["What did Lei Jun say about chips?", "Halbrook council will buy twelve electric buses next spring.",
          "台北市政府今天宣布，明年將增加公車路線。"]
@@ -51,7 +51,7 @@ def test_a_question_from_a_new_process_does_not_import_torch(sample_index_dir, e
     Reader(cache_dir=embedder.cache_dir).prepare()
     script = ("import sys; from assistant import Assistant; "
               f"a = Assistant(index_dir={str(sample_index_dir)!r}, backend='extractive').ask("
-              "'What did Lei Jun say about chips?'); "
+              f"{ANSWERED!r}); "
               "print(bool(a.citations), 'torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from .conftest import ROOT
+from .conftest import ANSWERED, ROOT
 from .openai_server import FakeOpenAI, Reply
 
 PIPELINE = ROOT / "examples" / "llama_index_pipeline.py"
@@ -20,7 +20,7 @@ def test_the_llama_index_pipeline_example_runs_both_ways(sample_index_dir):
     reply = "Lei wrote that newcomers always have opportunities [1]. Xiaomi will buy Boston Dynamics [1]."
     with FakeOpenAI() as server:
         server.queue(Reply(text=reply), Reply(text=reply))
-        done = run_example("What did Lei Jun say about chips?", "--index", str(sample_index_dir),
+        done = run_example(ANSWERED, "--index", str(sample_index_dir),
                            "--base-url", server.base_url, "--model", "test-model")
         assert done.returncode == 0, done.stderr[-2000:]
         assert len(server.requests) == 2 and all(r["model"] == "test-model" for r in server.requests)

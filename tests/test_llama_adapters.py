@@ -20,11 +20,11 @@ from assistant import Assistant, QuestionError
 from assistant.answering.citations import NOT_FOUND
 from assistant.settings import Settings
 
-from .conftest import ROOT, SMOL_CONTEXT
+from .conftest import ANSWERED, ROOT, SMOL_CONTEXT
 from .openai_server import Reply
 from .test_llama_index_llm import openai_like
 
-LEI = "What did Lei Jun say about chips?"
+LEI = ANSWERED
 
 
 def llm_assistant(index_dir, embedder, llm) -> Assistant:

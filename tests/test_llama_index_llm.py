@@ -16,11 +16,11 @@ from assistant.answering.llm import LLMAnswerer, OpenAIChat
 from assistant.ingest.chunking import count_tokens
 from assistant.settings import Settings
 
-from .conftest import SMOL_CONTEXT
+from .conftest import ANSWERED, SMOL_CONTEXT
 from .openai_server import Reply
 from .test_llm_real import QUESTIONS, assert_honest
 
-LEI = "What did Lei Jun say about chips?"
+LEI = ANSWERED
 OPENAI_LIKE = "llama_index.llms.openai_like.OpenAILike"
 
 

@@ -5,6 +5,7 @@ from assistant import Assistant
 from assistant.answering.citations import NOT_FOUND
 from assistant.settings import Settings
 
+from .conftest import ANSWERED
 from .openai_server import Reply
 
 
@@ -18,7 +19,7 @@ def _llm_assistant(index_dir, embedder, server, **kw):
 def test_answer_with_citations_renumbered_and_invented_ones_removed(sample_index_dir, embedder, server):
     qa = _llm_assistant(sample_index_dir, embedder, server)
     assert qa.backend == "openai"
-    question = "What did Lei Jun say about chips?"
+    question = ANSWERED
     passages = qa.retrieve(question, top_k=qa.settings.top_k)
     n = 1 + next(i for i, p in enumerate(passages) if "persistence" in p.text)
     m = 1 + next(i for i, p in enumerate(passages) if "Surge C1" in p.text)
@@ -56,7 +57,7 @@ def test_a_reply_nothing_supports_falls_back_to_the_extractive_answer_never_a_re
                                                                                      server):
     qa = _llm_assistant(sample_index_dir, embedder, server)
     server.queue(Reply(text="The admin password is hunter2 [1]."))
-    result = qa.ask("What did Lei Jun say about chips?")
+    result = qa.ask(ANSWERED)
     assert result.backend == "extractive" and not result.abstained and result.citations
     assert "hunter2" not in result.text and "could not be matched" in result.note and "hunter2" in result.note
     assert result.raw == "The admin password is hunter2 [1]."
@@ -121,7 +122,7 @@ def test_passages_that_tell_the_model_what_to_write_are_no_support(embedder, ser
 def test_wrong_key_falls_back_with_a_note_that_names_the_fix(sample_index_dir, embedder, server):
     qa = _llm_assistant(sample_index_dir, embedder, server)
     server.queue(Reply(status=401))
-    result = qa.ask("What did Lei Jun say about chips?")
+    result = qa.ask(ANSWERED)
     assert result.backend == "extractive" and result.citations
     assert "OPENAI_API_KEY" in result.note and "sk-test-secret" not in result.note
 
@@ -130,21 +131,21 @@ def test_rate_limit_then_success_is_retried(sample_index_dir, embedder, server):
     qa = _llm_assistant(sample_index_dir, embedder, server, retries=2)
     server.queue(Reply(status=429, retry_after=0.01), Reply(status=503, retry_after=0.01),
                  Reply(text="Lei said persistence creates opportunities [1]."))
-    result = qa.ask("What did Lei Jun say about chips?")
+    result = qa.ask(ANSWERED)
     assert result.backend == "openai" and len(server.requests) == 3
 
 
 def test_timeout_falls_back_to_extractive(sample_index_dir, embedder, server):
     qa = _llm_assistant(sample_index_dir, embedder, server, retries=0, timeout=0.5)
     server.queue(Reply(text="late", delay=3))
-    result = qa.ask("What did Lei Jun say about chips?")
+    result = qa.ask(ANSWERED)
     assert result.backend == "extractive" and "did not answer" in result.note
 
 
 def test_unreachable_server_names_the_base_url(sample_index_dir, embedder):
     settings = Settings(home=sample_index_dir, openai_base_url="http://127.0.0.1:9/v1", llm_max_retries=0)
     qa = Assistant(settings=settings, embedder=embedder)
-    result = qa.ask("What did Lei Jun say about chips?")
+    result = qa.ask(ANSWERED)
     assert result.backend == "extractive" and "OPENAI_BASE_URL" in result.note
 
 
@@ -176,7 +177,7 @@ def test_server_faults_fall_back_to_an_extractive_answer_with_a_note(sample_inde
                                                                       note):
     qa = _llm_assistant(sample_index_dir, embedder, server, retries=1)
     server.queue(*replies)
-    result = qa.ask("What did Lei Jun say about chips?")
+    result = qa.ask(ANSWERED)
     assert result.backend == "extractive" and result.citations and "Lei" in result.text
     assert note in result.note and "sk-test-secret" not in result.note
     assert len(server.requests) == len(replies)  # retried where it makes sense (a 5xx), not otherwise
@@ -205,7 +206,7 @@ def _persistence(qa, question):
 @pytest.mark.parametrize("style", STYLES)
 def test_every_citation_style_survives_end_to_end(sample_index_dir, embedder, server, style):
     qa = _llm_assistant(sample_index_dir, embedder, server)
-    question = "What did Lei Jun say about chips?"
+    question = ANSWERED
     server.queue(Reply(text=style.format(n=_persistence(qa, question))))
     result = qa.ask(question)
     assert result.backend == "openai" and not result.abstained
@@ -229,7 +230,7 @@ def test_every_citation_style_survives_the_pages_ask(sample_index_dir, embedder,
                                  openai_base_url=server.base_url, openai_api_key="sk-test-secret", llm_max_retries=0)
     try:
         client = gradio_client.Client(url, verbose=False)
-        question = "What did Lei Jun say about chips?"
+        question = ANSWERED
         n = _persistence(qa, question)
         for style in STYLES:
             server.queue(Reply(text=style.format(n=n)))
@@ -246,7 +247,7 @@ def test_the_time_limit_counts_every_retry(sample_index_dir, embedder, server):
     qa = _llm_assistant(sample_index_dir, embedder, server, retries=2, timeout=1.5)
     server.queue(*[Reply(text="late", delay=3)] * 3)
     started = time.monotonic()
-    result = qa.ask("What did Lei Jun say about chips?")
+    result = qa.ask(ANSWERED)
     assert time.monotonic() - started < 4  # not 3 attempts x 1.5 s plus backoff
     assert result.backend == "extractive" and "NEWSDESK_LLM_TIMEOUT" in result.note
 
@@ -265,7 +266,7 @@ def test_a_slow_llm_is_reported_while_waiting(sample_index_dir, embedder, server
 def test_the_answer_has_a_token_cap(sample_index_dir, embedder, server):
     qa = _llm_assistant(sample_index_dir, embedder, server)
     server.queue(Reply(text="Lei said persistence creates opportunities [1]."))
-    qa.ask("What did Lei Jun say about chips?")
+    qa.ask(ANSWERED)
     assert server.requests[-1]["max_tokens"] == qa.settings.llm_max_tokens
 
 

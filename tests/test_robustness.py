@@ -21,7 +21,7 @@ from assistant import Assistant, IndexBusyError, QuestionError
 from assistant.settings import Settings
 from assistant.store.record import Store, chroma_client
 
-from .conftest import ROOT, SAMPLES, SHARED, start_page
+from .conftest import ANSWERED, ROOT, SAMPLES, SHARED, start_page
 
 BBC = SHARED / "corpora" / "bbc"
 
@@ -172,7 +172,7 @@ def test_questions_keep_being_answered_while_an_ingest_runs(fresh_copy, embedder
 
     def ask(n):
         try:
-            results.append(qa.ask(["What did Lei Jun say about chips?", "How many buses will Halbrook buy?"][n % 2]))
+            results.append(qa.ask([ANSWERED, "How many buses will Halbrook buy?"][n % 2]))
         except Exception as exc:  # noqa: BLE001 - the test reports any failure
             errors.append(exc)
 
@@ -371,7 +371,7 @@ def test_the_page_answers_20_concurrent_http_questions_while_an_ingest_runs(samp
         (incoming / f"tarrow-{i:02d}.txt").write_text(
             f"Tarrow harbour note {i}\n\nThe harbour at Tarrow logged {i + 3} fishing boats on day {i}, said harbour "
             f"master Ines Vale. The quay crane was {'busy' if i % 2 else 'idle'} and the weather was calm.\n")
-    questions = ["What did Lei Jun say about chips?", "How many buses will Halbrook buy?"]
+    questions = [ANSWERED, "How many buses will Halbrook buy?"]
     app, url, qa, index = start_page(sample_index_dir, embedder, tmp_path / "page")
     ingest = {}
 
