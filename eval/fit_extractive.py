@@ -144,9 +144,11 @@ def fit_topic(X: np.ndarray, y: np.ndarray, names, weight: np.ndarray | None = N
 
 
 # the answer gate's trees (scikit-learn's HistGradientBoostingClassifier): shallow, many and slow to learn, with
-# leaves of at least 20 questions; out of fold on dev 2,835 (with trees for both gates then) these beat depths 2 and
-# 4 and 100 faster-learning trees
-TREES = dict(max_depth=3, max_iter=200, learning_rate=0.05, l2_regularization=1.0, min_samples_leaf=20)
+# leaves of at least 20 questions. Out of fold on dev 5,435 (criterion, three seeds pooled) depth 4 and 200 trees gave
+# 1,202, against 1,168 for depth 3 (chosen on dev 2,835), 1,201 for depth 3 and 400 trees, 1,199 for depth 4 and
+# 400, 1,180 for depth 2 and 400, 1,199 for depth 5 and 1,188 for depth 5 and 400 (docs/quality.md, twenty-sixth
+# session)
+TREES = dict(max_depth=4, max_iter=200, learning_rate=0.05, l2_regularization=1.0, min_samples_leaf=20)
 
 
 def fit_trees(X: np.ndarray, y: np.ndarray, names, weight: np.ndarray | None = None) -> dict:

@@ -5,6 +5,10 @@ from assistant import Answer, IndexNotFoundError, QuestionError
 from assistant.answering.citations import NOT_FOUND
 
 
+@pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): it refuses, near "
+                   "the line: the answer gate gives the question 0.23 and an answer needs 0.245, since the reader scores "
+                   "his reported words on the chip effort ('Lei told the audience that latecomers ...') low (the fit "
+                   "before answered it, 0.30 against 0.243, with his Weibo post, which says nothing of chips)")
 def test_lei_jun_chips_answer_is_cited_and_says_what_he_said(sample_assistant):
     result = sample_assistant.ask("What did Lei Jun say about chips?")
     assert not result.abstained
@@ -91,9 +95,8 @@ SAMPLE_QUESTIONS = [
     # the page's example questions (web/page.py)
     ("How many buses is Halbrook buying?", "40"),
     miss("What did Lei Jun say about chips?", "chip",
-         "the reader scores his reported words on the chip effort ('Lei told the audience that latecomers ...') "
-         "below his quoted Weibo post, so the answer gives the post, on newcomers' chances, not what he said of "
-         "chips"),
+         "it refuses (0.23 against 0.245): the reader scores his reported words on the chip effort ('Lei told the "
+         "audience that latecomers ...') low, and below his quoted Weibo post on newcomers' chances"),
     ("How old is Lei Jun?", "54"),  # the story gives his age in apposition: 'Lei Jun, 54, set off ...'
     ("What did Okafor say about fares?", "Okafor"),
     ("Why did the Reserve Bank of Caldora cut its rate?", "inflation"),
@@ -101,9 +104,7 @@ SAMPLE_QUESTIONS = [
     ("How many Norvale Water customers were affected by the breach?", "210,000"),
     ("How many turbines will the Greyhaven wind farm have?", "80"),
     ("Who is the chief executive of Quillon?", "Priya Nandakumar"),  # a name the embedding model has never seen
-    miss("How much will the Greyhaven wind farm cost?", "4.6 billion euros",
-         "it refuses, on the line: the answer gate gives the question 0.239 and an answer needs 0.243 (answered at "
-         "the twenty-third session's fit: a question this close to the line crosses it with each refit)"),
+    ("How much will the Greyhaven wind farm cost?", "4.6 billion euros"),
     ("How much did Norvale Water pay the hackers?", None),  # the story says nothing of a payment
     miss("How many moons does the Greyhaven wind farm have?", None,
          "it answers with the farm's jobs and the fishermen's words: the story is about the farm, and the answer "
