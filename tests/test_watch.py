@@ -171,9 +171,11 @@ def test_watch_command_keeps_the_index_in_step_with_a_folder(embedder, tmp_path)
     assert "Traceback" not in err
     assert any("removed:" in line for line in lines) and "stopped watching" in lines[-1]
 
+    # what is retrieved is the renamed file's (whether the answer gate answers from a one-sentence story is the
+    # gate's own tests' business: a refit moved it across the line)
     qa = Assistant(index_dir=index, embedder=embedder, backend="extractive")
     answer = qa.ask("Which lane will the Kelvale bridge repairs close?")
-    assert answer.citations and answer.citations[0].source == str(folder / "bridge-repairs.md")
+    assert answer.passages and {p.source for p in answer.passages} == {str(folder / "bridge-repairs.md")}
 
 
 def test_a_symlink_loop_in_a_watched_folder_is_reported_and_the_rest_indexed(embedder, tmp_path):
