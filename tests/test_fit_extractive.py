@@ -43,6 +43,30 @@ def test_off_topic_and_near_topic_questions_count_by_their_rates_not_their_numbe
     assert refused[answerable].mean() <= fit.FALSE_REFUSALS
 
 
+def test_the_operating_point_is_the_lowest_topic_line_within_one_standard_error_of_the_best():
+    # 100 answerable, 20 off-topic and 40 near-topic questions; the bound (5 answerable ones) buys either the topic
+    # gate refusing 19 off-topic ones (0.95, with 5 answerable ones that score as low) or the answer gate refusing 37
+    # near-topic ones (0.925, with 5 others). Half of 0.95 is the best, half of 0.925 within its standard error
+    # (about 0.024): the lower topic line is taken. With a hundred times the questions the error is a tenth, and the
+    # best is taken.
+    answerable = np.r_[np.ones(100, bool), np.zeros(60, bool)]
+    offtopic = np.r_[np.zeros(100, bool), np.ones(20, bool), np.zeros(40, bool)]
+    topic = np.r_[np.full(5, 0.05), np.full(95, 0.8), np.full(19, 0.1), 0.9, np.full(40, 0.8)]
+    gate = np.r_[np.full(5, 0.8), np.full(5, 0.2), np.full(90, 0.8), np.full(20, 0.8), np.full(37, 0.25),
+                 np.full(3, 0.8)]
+    nothing = np.zeros(160, bool)
+    topic_at, answer_at = fit.thresholds(topic, gate, answerable, offtopic, nothing)
+    refused = (topic < topic_at) | (gate < answer_at)
+    assert refused[120:].sum() == 37 and not refused[100:120].any()
+    assert refused[answerable].mean() <= fit.FALSE_REFUSALS
+    many = [np.tile(a, 100) for a in (topic, gate, answerable, offtopic, nothing)]
+    topic_at, answer_at = fit.thresholds(*many)
+    refused = (many[0] < topic_at) | (many[1] < answer_at)
+    assert refused[many[3]].mean() == 0.95 and not refused[many[2]].mean() > fit.FALSE_REFUSALS
+    # the same questions pooled from a hundred fold seeds are still 160 questions: the lower line again
+    assert fit.thresholds(*many, copies=100) == fit.thresholds(topic, gate, answerable, offtopic, nothing)
+
+
 def test_the_keep_ratio_is_the_strictest_within_one_standard_error_of_the_best():
     # 400 labelled questions: one standard error of 0.76 is about 0.021
     by_ratio = {(0.0, True): 0.76, (0.2, True): 0.75, (0.3, True): 0.74, (0.4, True): 0.70, (0.3, False): 0.6}
@@ -78,7 +102,7 @@ def test_the_operating_point_is_chosen_over_several_fold_seeds_at_once():
 
     one, two = seed_fit(), seed_fit()
     assert fit.pooled_thresholds([one, one]) == fit.thresholds(one["topic_oof"], one["gate_oof"], one["target"] == 1,
-                                                               one["offtopic"], one["empty"])
+                                                               one["offtopic"], one["empty"], copies=2)
     topic_at, answer_at = fit.pooled_thresholds([one, two])
     for f in (one, two):  # the bound holds over both seeds' questions together
         f["refused"] = (f["topic_oof"] < topic_at) | (f["gate_oof"] < answer_at)
