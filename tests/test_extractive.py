@@ -269,9 +269,6 @@ def test_the_most_likely_sentence_is_the_one_that_holds_the_answer(embedder, que
     assert holds in cands[int(np.argmax(reading.probs))].text
 
 
-@pytest.mark.xfail(strict=True, reason="a measured miss of the fitted offline answerer (issue 18): its topic gate "
-                   "gives this one three-sentence story 0.68 and an answer needs 0.70 (the passage's likeness to the "
-                   "question weighs most in it); the most likely sentence is still the mayor's (the test above)")
 def test_someones_words_on_a_short_story_are_answered(answerer, embedder):
     question = "What did Ines Caro say about the closure?"
     assert "sad day" in " ".join(answerer.sentences(question, _retrieved(embedder, question)))
