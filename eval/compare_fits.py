@@ -25,16 +25,15 @@ from pathlib import Path
 
 
 def score(row: dict) -> int:
-    """+1 right, -1 wrong or a trap answered, 0 refused."""
+    """+1 right, -1 wrong or a trap answered, 0 refused. A row of a question the articles do not answer (no gold
+    article: `Question.answerable`) has no keywords to find, so `newsdesk eval` writes `keywords_found` null."""
     if row["abstained"]:
         return 0
-    if row["type"] in ("null", "offtopic"):
-        return -1
     return 1 if row["keywords_found"] else -1
 
 
 def paired(shipped: list[dict], refit: list[dict]) -> tuple[int, float]:
-    """(the refit's total minus the shipped fit's, the standard error of that sum) over the questions both answered."""
+    """(the refit's total minus the shipped fit's, the standard error of that sum) over the same questions."""
     before = {r["id"]: score(r) for r in shipped}
     after = {r["id"]: score(r) for r in refit}
     if set(before) != set(after):

@@ -16,7 +16,9 @@ _spec.loader.exec_module(compare)
 
 
 def row(qid, kind="factoid", right=True, refused=False):
-    return {"id": qid, "type": kind, "keywords_found": right, "abstained": refused}
+    """A line as `newsdesk eval --answers` writes it: no keywords to find for a trap (null or off-topic)."""
+    return {"id": qid, "type": kind, "keywords_found": None if kind in ("null", "offtopic") else right,
+            "abstained": refused}
 
 
 def test_a_question_scores_one_right_minus_one_wrong_or_trap_answered_and_nothing_refused():
