@@ -422,14 +422,17 @@ def with_reader_scores(items: list[dict], command: str) -> list[dict]:
     return items
 
 
-def arguments(doc: str, out: Path) -> argparse.Namespace:
-    """A fitting script's command line (`doc`: its docstring; `out`: what it writes by default): dev's question
-    files and the eval index; never the frozen set."""
+def arguments(doc: str, out: Path, flags: dict[str, str] | None = None, argv: list[str] | None = None
+              ) -> argparse.Namespace:
+    """A fitting script's command line (`doc`: its docstring; `out`: what it writes by default; `flags`: its own
+    on/off options, each with its help): dev's question files and the eval index; never the frozen set."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("questions", nargs="+")
     ap.add_argument("--index", required=True)
     ap.add_argument("--out", default=str(out))
-    args = ap.parse_args()
+    for flag, help_text in (flags or {}).items():
+        ap.add_argument(flag, action="store_true", help=help_text)
+    args = ap.parse_args(argv)
     if any("unseen" in Path(f).name for f in args.questions):
         sys.exit("eval/unseen.jsonl is frozen: it reports, it never fits.")
     return args

@@ -14,7 +14,8 @@ Run it before eval/fit_extractive.py, over the same questions and index (it read
   AdamW with a one-cycle learning rate, EPOCHS passes in batches of BATCH; bf16 autocast where the CPU has AMX.
 - Out of fold: FOLDS models, each fitted without one fold's articles (folds grouped by gold article), score that
   fold's sentences; the scores are cached where fit_extractive.py finds them (`reader_scores_path`). Then one model
-  is fitted on every question and written.
+  is fitted on every question and written. `--final-only` fits only that one, over scores an earlier run cached (a
+  run stopped in its final fit resumes there: the folds take most of the time).
 Seeded (torch and the pairs' sampling); on another CPU or thread count the sums may round differently.
 """
 from __future__ import annotations
@@ -121,12 +122,10 @@ def score(model, items: list[dict], path: Path) -> dict[str, list[float]]:
             reader.scores(it["query"].text, [c.text for c in it["d"]["cands"]]).round(4).tolist() for it in items}
 
 
-def main() -> int:
+def out_of_fold(items: list[dict], bf16: bool) -> dict[str, list[float]]:
+    """Every sentence of `items` scored by a model fitted without its fold's articles (FOLDS folds)."""
     from sklearn.model_selection import GroupKFold
 
-    args = fe.arguments(__doc__, R.READER)
-    items = fe.load_items(args.questions, args.index)
-    bf16 = has_amx(usable_cpu_flags())
     oof: dict[str, list[float]] = {}
     groups = [it["article"] for it in items]
     for k, (fit_on, test) in enumerate(GroupKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
@@ -136,8 +135,24 @@ def main() -> int:
         model = train(examples, SEED + k, bf16)
         with tempfile.TemporaryDirectory() as tmp:
             oof |= score(model, [items[i] for i in test], Path(tmp) / "fold.safetensors")
-    fe.reader_scores_path(items).write_text(json.dumps(oof), encoding="utf-8")
-    print("out-of-fold scores:", fe.reader_scores_path(items), flush=True)
+    return oof
+
+
+FINAL_ONLY = ("the out-of-fold scores of these questions are cached by an earlier run (one stopped in its final fit): "
+              "fit only the model that is written")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = fe.arguments(__doc__, R.READER, {"--final-only": FINAL_ONLY}, argv)
+    items = fe.load_items(args.questions, args.index)
+    bf16 = has_amx(usable_cpu_flags())
+    cached = fe.reader_scores_path(items)
+    if not args.final_only:
+        cached.write_text(json.dumps(out_of_fold(items, bf16)), encoding="utf-8")
+    elif not cached.exists():
+        sys.exit(f"--final-only needs the out-of-fold scores of these questions and index cached at {cached}, and "
+                 "there are none: run without it")
+    print("out-of-fold scores:", cached, flush=True)
     examples = pairs(items, random.Random(SEED))
     print(f"all questions: {len(examples)} pairs", flush=True)
     model = train(examples, SEED, bf16)

@@ -133,3 +133,25 @@ def test_a_cache_that_cannot_be_written_says_what_to_do(tmp_path):
     blocked.write_text("not a folder")
     with pytest.raises(OSError, match="NEWSDESK_MODEL_CACHE"):
         Reader(cache_dir=blocked / "cache").scores("Who won?", ["Ann won."])
+
+
+def test_a_final_only_run_fits_one_model_over_the_cached_scores_and_says_when_there_are_none(monkeypatch, tmp_path):
+    """A run stopped in its final fit resumes there (`--final-only`): the folds are not fitted again, and without an
+    earlier run's scores it says to run without the flag."""
+    import fit_reader
+
+    cached = tmp_path / "fit-reader-x.json"
+    trained, written = [], []
+    monkeypatch.setattr(fit_reader.fe, "load_items", lambda files, index: ["item"])
+    monkeypatch.setattr(fit_reader.fe, "reader_scores_path", lambda items: cached)
+    monkeypatch.setattr(fit_reader, "out_of_fold", lambda items, bf16: {"q\nQ?": [0.5]})
+    monkeypatch.setattr(fit_reader, "pairs", lambda items, rng: [("Q?", "s", 1)])
+    monkeypatch.setattr(fit_reader, "train", lambda examples, seed, bf16: trained.append(examples) or "model")
+    monkeypatch.setattr(fit_reader, "save", lambda model, path, note: written.append(path))
+    argv = ["eval/dev.jsonl", "--index", "idx", "--out", str(tmp_path / "reader.safetensors")]
+    with pytest.raises(SystemExit, match="run without it"):
+        fit_reader.main([*argv, "--final-only"])
+    assert not trained and not written
+    assert fit_reader.main(argv) == 0 and cached.exists() and len(trained) == 1  # the folds (stubbed), then one fit
+    monkeypatch.setattr(fit_reader, "out_of_fold", lambda items, bf16: pytest.fail("the folds were fitted again"))
+    assert fit_reader.main([*argv, "--final-only"]) == 0 and len(trained) == 2 and len(written) == 2
