@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refit the offline answerer on dev, then measure the refit against the shipped fit by the shipping rule.
 #
-#   bash eval/refit.sh fit DIR       # about 2.5 hours on two cores for dev 6,635
+#   bash eval/refit.sh fit DIR       # about 3 hours on two cores for dev 6,635
 #   bash eval/refit.sh measure DIR   # about 40 minutes: the rule's verdict (eval/compare_fits.py); exit status 0
 #                                    # when the refit ships by it, 1 when it does not
 #
