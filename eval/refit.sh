@@ -19,7 +19,7 @@
 set -euo pipefail
 
 usage() { echo "usage: bash eval/refit.sh fit|measure DIR (see the comment at the top of eval/refit.sh)" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] && [[ $1 == fit || $1 == measure ]] || usage  # before anything is made
 STEP=$1
 mkdir -p "$2"
 DIR=$(cd "$2" && pwd)
@@ -75,8 +75,5 @@ measure)
     done
     in_tree "$T" "$PY" eval/compare_fits.py "$DIR/fresh-shipped.jsonl" "$DIR/fresh-refit.jsonl" \
         --tests "$DIR/tests-shipped.xml" "$DIR/tests-refit.xml" | tee "$DIR/verdict.txt"
-    ;;
-*)
-    usage
     ;;
 esac

@@ -12,10 +12,11 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           check=False)
 
 
-def test_it_says_how_to_call_it():
-    for args in ((), ("fit",), ("again", "/tmp/x")):
+def test_it_says_how_to_call_it_and_makes_nothing(tmp_path):
+    for args in ((), ("fit",), ("again", str(tmp_path / "work"))):
         done = run(*args)
         assert done.returncode == 2 and "usage: bash eval/refit.sh fit|measure DIR" in done.stderr
+    assert not (tmp_path / "work").exists()
 
 
 def test_measure_before_a_finished_fit_says_to_fit_first(tmp_path):
